@@ -1,0 +1,12 @@
+export { BackendUnavailableError } from './backend-unavailable-error.js';
+export { ContainerNotStartedError } from './container-not-started-error.js';
+export { ExecAbortedError } from './exec-aborted-error.js';
+export { ExecTimeoutError } from './exec-timeout-error.js';
+export { ImageBuildError } from './image-build-error.js';
+export { ImageNotFoundError } from './image-not-found-error.js';
+export { InvalidArgumentError } from './invalid-argument-error.js';
+export { NotASnapshotError } from './not-a-snapshot-error.js';
+export { RemotePathNotFoundError } from './remote-path-not-found-error.js';
+export { SnapboxError, type SnapboxErrorOptions } from './snapbox-error.js';
+export { SnapshotNotFoundError } from './snapshot-not-found-error.js';
+export { UnsupportedCapabilityError } from './unsupported-capability-error.js';

@@ -1,0 +1,24 @@
+import { SnapboxError, hasErrorMarker, markError } from './snapbox-error.js';
+
+const marker = Symbol.for('snapbox.error.SnapshotNotFoundError');
+
+/**
+ * A container was started from a snapshot that no longer exists (it was deleted, pruned, or
+ * belongs to another engine). Take a new snapshot, or keep snapshots with `keep: true`.
+ */
+export class SnapshotNotFoundError extends SnapboxError {
+  readonly snapshotId: string;
+
+  constructor(options: { snapshotId: string; cause?: unknown }) {
+    super('SNAPSHOT_NOT_FOUND', {
+      message: `Snapshot ${options.snapshotId} does not exist (deleted, pruned at the end of its session, or made on another engine).`,
+      cause: options.cause,
+    });
+    this.snapshotId = options.snapshotId;
+    markError(this, marker);
+  }
+
+  static override isInstance(value: unknown): value is SnapshotNotFoundError {
+    return hasErrorMarker(value, marker);
+  }
+}

@@ -1,0 +1,85 @@
+import type { ExecOptions, ExecResult } from './container.js';
+
+type StreamName = 'stdout' | 'stderr';
+
+/**
+ * Turns the raw bytes of a command's two streams into an {@link ExecResult}: decodes UTF-8
+ * incrementally (a character split across chunks survives, invalid bytes become U+FFFD instead
+ * of throwing), keeps arrival order for `output`, applies `maxOutputBytes` per stream so memory
+ * stays bounded, and forwards every decoded piece to the streaming callbacks.
+ *
+ * Backends feed it with {@link ExecOutputCollector.push} and call `result()` at the end, or
+ * `partialResult()` when the command was killed.
+ */
+export class ExecOutputCollector {
+  readonly #limit: number;
+  readonly #callbacks: Pick<ExecOptions, 'onStdout' | 'onStderr'>;
+  readonly #decoders = { stdout: new TextDecoder('utf-8'), stderr: new TextDecoder('utf-8') };
+  readonly #kept = { stdout: 0, stderr: 0 };
+  readonly #text = { stdout: [] as string[], stderr: [] as string[] };
+  readonly #output: string[] = [];
+  // Callbacks see everything, so they get their own decoders (the kept text may stop mid-stream).
+  readonly #callbackDecoders = { stdout: new TextDecoder('utf-8'), stderr: new TextDecoder('utf-8') };
+  #truncated = false;
+  #callbackError: { error: unknown } | undefined;
+
+  constructor(options: Pick<ExecOptions, 'maxOutputBytes' | 'onStdout' | 'onStderr'> = {}) {
+    this.#limit = options.maxOutputBytes ?? Number.POSITIVE_INFINITY;
+    this.#callbacks = { onStdout: options.onStdout, onStderr: options.onStderr };
+  }
+
+  /** Adds bytes (or already decoded text) that arrived on `stream`. */
+  push(stream: StreamName, chunk: Uint8Array | string): void {
+    const bytes = typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk;
+    if (bytes.length === 0) return;
+    this.#notify(stream, this.#callbackDecoders[stream].decode(bytes, { stream: true }));
+    const room = this.#limit - this.#kept[stream];
+    const keep = room >= bytes.length ? bytes : bytes.subarray(0, Math.max(0, room));
+    if (keep.length < bytes.length) this.#truncated = true;
+    if (keep.length === 0) return;
+    this.#kept[stream] += keep.length;
+    this.#append(stream, this.#decoders[stream].decode(keep, { stream: true }));
+  }
+
+  /** The first exception a streaming callback threw, if any. */
+  get callbackError(): { error: unknown } | undefined {
+    return this.#callbackError;
+  }
+
+  /** The result of a command that exited with `exitCode`. */
+  result(exitCode: number): ExecResult {
+    for (const stream of ['stdout', 'stderr'] as const) {
+      this.#append(stream, this.#decoders[stream].decode());
+      this.#notify(stream, this.#callbackDecoders[stream].decode());
+    }
+    return {
+      exitCode,
+      output: this.#output.join(''),
+      stdout: this.#text.stdout.join(''),
+      stderr: this.#text.stderr.join(''),
+      truncated: this.#truncated,
+    };
+  }
+
+  /** The result of a command that was killed before it exited (`exitCode` -1). */
+  partialResult(): ExecResult {
+    return this.result(-1);
+  }
+
+  #append(stream: StreamName, text: string): void {
+    if (text === '') return;
+    this.#text[stream].push(text);
+    this.#output.push(text);
+  }
+
+  #notify(stream: StreamName, text: string): void {
+    if (text === '') return;
+    const callback = stream === 'stdout' ? this.#callbacks.onStdout : this.#callbacks.onStderr;
+    if (callback === undefined || this.#callbackError !== undefined) return;
+    try {
+      callback(text);
+    } catch (error) {
+      this.#callbackError = { error };
+    }
+  }
+}

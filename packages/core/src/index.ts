@@ -1,0 +1,26 @@
+export type {
+  Container,
+  ContainerOptions,
+  ContainerState,
+  ExecOptions,
+  ExecResult,
+  FileTransfer,
+  Resources,
+} from './container.js';
+export type { SnapshotableContainer, SnapshotOptions } from './snapshotable-container.js';
+export type { ContainerFactory, SnapshotableContainerFactory } from './container-factory.js';
+export { isSnapshotable, isSnapshotableFactory } from './is-snapshotable.js';
+export * from './errors/index.js';
+export { BaseContainer, listLocalTree, type RemoteTree } from './base-container.js';
+export { ExecOutputCollector } from './exec-output.js';
+export { joinRemotePath, resolveInsideLocalRoot } from './local-paths.js';
+export {
+  assertAbsoluteRemotePath,
+  assertCommand,
+  assertContainerOptions,
+  assertExecOptions,
+  assertFileTransfers,
+  assertNonEmptyString,
+  assertOptionalNumber,
+  assertOptionalStringRecord,
+} from './validation.js';
