@@ -24,3 +24,4 @@ export {
   assertOptionalNumber,
   assertOptionalStringRecord,
 } from './validation.js';
+export * from './session/index.js';

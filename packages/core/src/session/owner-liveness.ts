@@ -1,0 +1,53 @@
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+
+/** What the labels of a resource say about its owner. */
+export interface OwnerRecord {
+  pid: number;
+  host: string;
+  /** ms since the epoch; used to tell a reused pid from the original owner. */
+  processStartedAt: number;
+}
+
+/**
+ * Whether the owner process of a resource still runs.
+ *
+ * - `'alive'` / `'dead'`: decided on this host, from the pid and (on Linux) its start time, so a
+ *   pid reused by an unrelated process counts as dead.
+ * - `'unknown'`: the owner is on another host; only age or an explicit choice may prune it.
+ */
+export function ownerLiveness(owner: OwnerRecord): 'alive' | 'dead' | 'unknown' {
+  if (owner.host !== hostname()) return 'unknown';
+  if (!Number.isInteger(owner.pid) || owner.pid <= 0) return 'dead';
+  try {
+    process.kill(owner.pid, 0);
+  } catch (error) {
+    // EPERM: the process exists but belongs to someone else.
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return 'dead';
+  }
+  const started = processStartTime(owner.pid);
+  if (started === undefined || !Number.isFinite(owner.processStartedAt)) return 'alive';
+  // Start times derive from clock ticks and uptime; allow a few seconds of rounding.
+  return Math.abs(started - owner.processStartedAt) <= 5_000 ? 'alive' : 'dead';
+}
+
+let bootTimeMs: number | undefined;
+
+/** The start time of `pid` in ms since the epoch, from /proc (Linux); undefined elsewhere. */
+export function processStartTime(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const startTicks = Number(fields[19]);
+    if (bootTimeMs === undefined) {
+      const btime = /^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'));
+      if (btime === null) return undefined;
+      bootTimeMs = Number(btime[1]) * 1000;
+    }
+    // USER_HZ is 100 on every Linux architecture Node supports.
+    return bootTimeMs + (startTicks / 100) * 1000;
+  } catch {
+    return undefined;
+  }
+}

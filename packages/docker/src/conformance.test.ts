@@ -1,0 +1,9 @@
+import { describeContainerConformance } from '@snapbox/core/testing';
+import { createDockerFactory } from './index.js';
+import { tinyImage } from './test-support/fixtures.js';
+
+describeContainerConformance({
+  name: 'docker',
+  factory: createDockerFactory(),
+  image: tinyImage,
+});

@@ -1,0 +1,450 @@
+import {
+  assertAbsoluteRemotePath,
+  assertCommand,
+  assertContainerOptions,
+  assertExecOptions,
+  assertFileTransfers,
+  assertNonEmptyString,
+  assertOptionalStringRecord,
+  BaseContainer,
+  type ContainerOptions,
+  type ContainerState,
+  currentSession,
+  type ExecOptions,
+  type ExecResult,
+  type FileTransfer,
+  InvalidArgumentError,
+  NotASnapshotError,
+  ownerLabels,
+  type SnapshotableContainer,
+  SnapshotNotFoundError,
+  type SnapshotOptions,
+  snapboxLabels,
+  UnsupportedCapabilityError,
+} from '@snapbox/core';
+import type Docker from 'dockerode';
+import { removeContainer } from './cleanup-actions.js';
+import { type DockerBackendOptions, type ResolvedBackend, resolveBackend } from './docker-backend.js';
+import { engineMessage, statusOf, wrapEngineError } from './docker-connection.js';
+import { runExec } from './exec-runner.js';
+import { buildDockerfile, describeImage, ensureImage, type ResolvedImage } from './image-source.js';
+import {
+  commitSnapshot,
+  deleteSnapshotImage,
+  flattenSnapshot,
+  isSnapshotReference,
+  newSnapshotReference,
+  reclaimDanglingSnapshots,
+  snapshotLabels,
+} from './snapshot-images.js';
+import { downloadDirectory, downloadFile, uploadDirectory, uploadFiles } from './tar-transfer.js';
+
+/** Where a container's filesystem comes from. */
+export type DockerSource =
+  | { kind: 'image'; image: string }
+  | { kind: 'dockerfile'; dockerfilePath: string }
+  | { kind: 'snapshot'; snapshotId: string };
+
+/** Options of a Docker container: the contract's, plus how to reach the engine. */
+export type DockerContainerOptions = ContainerOptions & DockerBackendOptions;
+
+// Keeps the container alive between commands, as ARES does; needs only sh and sleep. The
+// container is always removed with force, so how it reacts to SIGTERM does not matter.
+const keepAlive = ['/bin/sh', '-c', 'while :; do sleep 3600; done'];
+
+/**
+ * A container on a Docker Engine API (Docker, Podman, local or remote), with snapshots by
+ * `docker commit`. Create one with {@link DockerContainer.fromImage},
+ * {@link DockerContainer.fromDockerfile}, {@link DockerContainer.fromSnapshot} or a factory
+ * from `createDockerFactory()`; nothing talks to the engine until `start()`.
+ */
+export class DockerContainer extends BaseContainer implements SnapshotableContainer {
+  readonly backend = 'docker';
+  readonly #source: DockerSource;
+  readonly #options: ContainerOptions;
+  readonly #backend: ResolvedBackend;
+  #state: ContainerState = 'created';
+  #starting: Promise<void> | undefined;
+  #id: string | undefined;
+  #engineName: string | undefined;
+  #env: Record<string, string> = {};
+  #image: ResolvedImage | undefined;
+  #baseImage = '';
+  #snapshotQueue: Promise<unknown> = Promise.resolve();
+
+  /** Prefer the static constructors or a factory; this one takes already validated parts. */
+  constructor(source: DockerSource, options: ContainerOptions, backend: ResolvedBackend) {
+    super();
+    this.#source = source;
+    this.#options = options;
+    this.#backend = backend;
+  }
+
+  /** A container that starts from an image on the engine (pulled when missing, if a registry answers). */
+  static fromImage<T extends typeof DockerContainer>(
+    this: T,
+    options: { image: string } & DockerContainerOptions,
+  ): InstanceType<T> {
+    assertNonEmptyString(options?.image, 'image');
+    const { backendOptions, containerOptions } = splitOptions(options);
+    return new this(
+      { kind: 'image', image: options.image },
+      containerOptions,
+      resolveBackend(backendOptions),
+    ) as InstanceType<T>;
+  }
+
+  /** A container from the image built from a Dockerfile (context: its folder, `.dockerignore` honoured). */
+  static fromDockerfile<T extends typeof DockerContainer>(
+    this: T,
+    options: { dockerfilePath: string } & DockerContainerOptions,
+  ): InstanceType<T> {
+    assertNonEmptyString(options?.dockerfilePath, 'dockerfilePath');
+    const { backendOptions, containerOptions } = splitOptions(options);
+    return new this(
+      { kind: 'dockerfile', dockerfilePath: options.dockerfilePath },
+      containerOptions,
+      resolveBackend(backendOptions),
+    ) as InstanceType<T>;
+  }
+
+  /** A container that starts from a snapshot; a subclass's static returns the subclass. */
+  static fromSnapshot<T extends typeof DockerContainer>(
+    this: T,
+    options: { snapshotId: string } & DockerContainerOptions,
+  ): InstanceType<T> {
+    assertNonEmptyString(options?.snapshotId, 'snapshotId');
+    const { backendOptions, containerOptions } = splitOptions(options);
+    return new this(
+      { kind: 'snapshot', snapshotId: options.snapshotId },
+      containerOptions,
+      resolveBackend(backendOptions),
+    ) as InstanceType<T>;
+  }
+
+  /** @internal Used by the factory, which shares one resolved backend between its containers. */
+  static create<T extends typeof DockerContainer>(
+    this: T,
+    source: DockerSource,
+    options: ContainerOptions,
+    backend: ResolvedBackend,
+  ): InstanceType<T> {
+    assertContainerOptions(options);
+    return new this(source, { ...options }, backend) as InstanceType<T>;
+  }
+
+  get name(): string | undefined {
+    return this.#engineName ?? this.#options.name;
+  }
+
+  get state(): ContainerState {
+    return this.#state;
+  }
+
+  /** The engine's container id once started. */
+  get id(): string | undefined {
+    return this.#id;
+  }
+
+  /** The dockerode client this container talks through. */
+  get docker(): Docker {
+    return this.#backend.docker;
+  }
+
+  async start(options?: { env?: Record<string, string> }): Promise<void> {
+    if (this.#state !== 'created' || this.#starting !== undefined) {
+      throw new InvalidArgumentError({
+        argument: 'start()',
+        message: 'start() was already called on this container; create a new one',
+      });
+    }
+    assertOptionalStringRecord(options?.env, 'options.env');
+    this.#starting = this.#start(options?.env ?? {});
+    await this.#starting;
+  }
+
+  async #start(env: Record<string, string>): Promise<void> {
+    const { docker, tracker } = this.#backend;
+    const image = await this.#resolveSource();
+    this.#image = image;
+    const labels: Record<string, string> = {
+      ...this.#options.labels,
+      ...ownerLabels(),
+      [snapboxLabels.kind]: 'container',
+      [snapboxLabels.baseImage]: this.#baseImage,
+      [snapboxLabels.parentSnapshot]: this.#source.kind === 'snapshot' ? this.#source.snapshotId : '',
+    };
+    let container: Docker.Container;
+    try {
+      container = await docker.createContainer({
+        Image: image.id,
+        Entrypoint: keepAlive,
+        Cmd: [],
+        Labels: labels,
+        ...(this.#options.name === undefined ? {} : { name: this.#options.name }),
+        AttachStdin: false,
+        AttachStdout: false,
+        AttachStderr: false,
+        Tty: false,
+        HostConfig: { Init: true, ...this.#hostResources() },
+      });
+    } catch (error) {
+      throw this.#createError(error);
+    }
+    this.#id = container.id;
+    tracker.trackContainer(container.id);
+    try {
+      await container.start();
+      const info = await container.inspect();
+      this.#engineName = info.Name.replace(/^\//, '');
+      this.#env = { ...env };
+      this.#state = 'running';
+      if (this.#options.defaultWorkdir !== undefined) {
+        const made = await this.exec(['mkdir', '-p', this.#options.defaultWorkdir], { workdir: '/' });
+        if (made.exitCode !== 0) {
+          throw new InvalidArgumentError({
+            argument: 'defaultWorkdir',
+            message: `could not create ${this.#options.defaultWorkdir}: ${made.stderr.trim()}`,
+          });
+        }
+      }
+    } catch (error) {
+      this.#state = 'stopped';
+      await removeContainer(docker, container.id).catch(() => undefined);
+      tracker.untrackContainer(container.id);
+      throw wrapEngineError(error, docker, `start container ${container.id}`);
+    }
+  }
+
+  async #resolveSource(): Promise<ResolvedImage> {
+    const { docker, pull } = this.#backend;
+    const source = this.#source;
+    if (source.kind === 'image') {
+      this.#baseImage = source.image;
+      return ensureImage(docker, source.image, pull);
+    }
+    if (source.kind === 'dockerfile') {
+      this.#baseImage = source.dockerfilePath;
+      return buildDockerfile(docker, source.dockerfilePath, { [snapboxLabels.managed]: 'true' });
+    }
+    let info: Docker.ImageInspectInfo;
+    try {
+      info = await docker.getImage(source.snapshotId).inspect();
+    } catch (error) {
+      if (statusOf(error) === 404) throw new SnapshotNotFoundError({ snapshotId: source.snapshotId, cause: error });
+      throw wrapEngineError(error, docker, `inspect snapshot ${source.snapshotId}`);
+    }
+    const labels = info.Config?.Labels ?? {};
+    if (labels[snapboxLabels.managed] !== 'true' || labels[snapboxLabels.kind] !== 'snapshot') {
+      throw new NotASnapshotError({
+        snapshotId: source.snapshotId,
+        reason: 'restoring needs a snapshot made by snapbox',
+      });
+    }
+    this.#baseImage = labels[snapboxLabels.baseImage] ?? '';
+    return describeImage(info);
+  }
+
+  #hostResources(): Docker.HostConfig {
+    const resources = this.#options.resources ?? {};
+    const host: Docker.HostConfig = {};
+    if (resources.cpu !== undefined) host.NanoCpus = Math.round(resources.cpu * 1e9);
+    if (resources.memoryMiB !== undefined) host.Memory = Math.round(resources.memoryMiB * 1024 * 1024);
+    if (resources.gpu !== undefined && resources.gpu > 0) {
+      host.DeviceRequests = [{ Driver: '', Count: resources.gpu, Capabilities: [['gpu']] }];
+    }
+    if (resources.diskGiB !== undefined) host.StorageOpt = { size: `${resources.diskGiB}G` };
+    return host;
+  }
+
+  #createError(error: unknown): Error {
+    const message = engineMessage(error);
+    const { docker } = this.#backend;
+    if (/storage-opt|storage opt|quota/i.test(message)) {
+      return new UnsupportedCapabilityError({
+        capability: 'resources.diskGiB',
+        backend: 'docker',
+        detail: `this engine's storage driver cannot enforce a disk size (${message}); remove diskGiB, or use overlay2 on xfs with pquota`,
+        cause: error,
+      });
+    }
+    if (/device driver|gpu|nvidia/i.test(message)) {
+      return new UnsupportedCapabilityError({
+        capability: 'resources.gpu',
+        backend: 'docker',
+        detail: `the engine has no GPU device driver (${message})`,
+        cause: error,
+      });
+    }
+    if (statusOf(error) === 409) {
+      return new InvalidArgumentError({
+        argument: 'name',
+        message: `${this.#options.name} is already in use on the engine (${message})`,
+        cause: error,
+      });
+    }
+    return wrapEngineError(error, docker, 'create a container');
+  }
+
+  async stop(): Promise<void> {
+    if (this.#starting !== undefined) await this.#starting.catch(() => undefined);
+    if (this.#state === 'stopped' || this.#id === undefined) {
+      this.#state = 'stopped';
+      return;
+    }
+    this.#state = 'stopped';
+    const { docker, tracker } = this.#backend;
+    try {
+      await removeContainer(docker, this.#id);
+    } catch (error) {
+      // Still tracked: the exit cleanup will try again.
+      throw wrapEngineError(error, docker, `remove container ${this.#id}`);
+    }
+    tracker.untrackContainer(this.#id);
+    if (tracker.reclaimPending) {
+      await reclaimDanglingSnapshots(docker, currentSession().id).catch(() => undefined);
+    }
+  }
+
+  stopAndRemoveSync(): void {
+    if (this.#state === 'stopped' || this.#id === undefined) {
+      this.#state = 'stopped';
+      return;
+    }
+    this.#state = 'stopped';
+    const { tracker } = this.#backend;
+    tracker.runSync({ containers: [this.#id] });
+    tracker.untrackContainer(this.#id);
+  }
+
+  async exec(command: string | readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    assertCommand(command);
+    assertExecOptions(options);
+    this.assertRunning('exec');
+    const argv = typeof command === 'string' ? ['bash', '-lc', command] : command;
+    return runExec({
+      docker: this.#backend.docker,
+      containerId: this.#id as string,
+      argv,
+      env: { ...this.#env, ...options.env },
+      workdir: options.workdir ?? this.#options.defaultWorkdir,
+      options,
+      display: typeof command === 'string' ? command : JSON.stringify(command),
+    });
+  }
+
+  async uploadFiles(files: readonly FileTransfer[]): Promise<void> {
+    this.assertRunning('uploadFiles');
+    assertFileTransfers(files, 'files');
+    await uploadFiles(this.#backend.docker, this.#id as string, files);
+  }
+
+  async downloadFiles(files: readonly FileTransfer[]): Promise<void> {
+    this.assertRunning('downloadFiles');
+    assertFileTransfers(files, 'files');
+    for (const file of files) {
+      await downloadFile(this.#backend.docker, this.#id as string, file.remotePath, file.localPath, this.name);
+    }
+  }
+
+  override async uploadDir(localDir: string, remoteDir: string): Promise<void> {
+    this.assertRunning('uploadDir');
+    assertNonEmptyString(localDir, 'localDir');
+    assertAbsoluteRemotePath(remoteDir, 'remoteDir');
+    await uploadDirectory(this.#backend.docker, this.#id as string, localDir, remoteDir);
+  }
+
+  override async downloadDir(remoteDir: string, localDir: string): Promise<void> {
+    this.assertRunning('downloadDir');
+    assertAbsoluteRemotePath(remoteDir, 'remoteDir');
+    assertNonEmptyString(localDir, 'localDir');
+    await downloadDirectory(this.#backend.docker, this.#id as string, remoteDir, localDir, this.name);
+  }
+
+  async snapshot(options: SnapshotOptions = {}): Promise<string> {
+    this.assertRunning('snapshot');
+    if (
+      typeof options !== 'object' ||
+      options === null ||
+      (options.keep !== undefined && typeof options.keep !== 'boolean')
+    ) {
+      throw new InvalidArgumentError({ argument: 'options.keep', message: 'expected a boolean' });
+    }
+    // The engine pauses the container during a commit; two at once on one container would clash.
+    const next = this.#snapshotQueue.then(() => this.#snapshot(options.keep === true));
+    this.#snapshotQueue = next.catch(() => undefined);
+    return next;
+  }
+
+  async #snapshot(keep: boolean): Promise<string> {
+    const { docker, repository, tracker, flattenAtLayers } = this.#backend;
+    const image = this.#image as ResolvedImage;
+    const reference = newSnapshotReference(repository);
+    const labels = snapshotLabels(
+      {
+        keep,
+        baseImage: this.#baseImage,
+        parentSnapshot: this.#source.kind === 'snapshot' ? this.#source.snapshotId : undefined,
+      },
+      ownerLabels(),
+    );
+    if (!keep) tracker.trackSnapshot(reference);
+    try {
+      if (image.layers + 1 >= flattenAtLayers) {
+        await flattenSnapshot(docker, this.#id as string, reference, image.config, labels);
+      } else {
+        await commitSnapshot(docker, this.#id as string, reference, image.config, labels);
+      }
+    } catch (error) {
+      tracker.untrackSnapshot(reference);
+      throw error;
+    }
+    return reference;
+  }
+
+  fromSnapshot(snapshotId: string, options: ContainerOptions = {}): DockerContainer {
+    assertNonEmptyString(snapshotId, 'snapshotId');
+    const Class = this.constructor as typeof DockerContainer;
+    return Class.create({ kind: 'snapshot', snapshotId }, options, this.#backend);
+  }
+
+  async deleteSnapshot(snapshotId: string): Promise<void> {
+    assertNonEmptyString(snapshotId, 'snapshotId');
+    const { docker, repository, tracker } = this.#backend;
+    const outcome = await deleteSnapshotImage(docker, snapshotId, repository);
+    tracker.untrackSnapshot(snapshotId);
+    if (outcome.outcome === 'deferred') tracker.reclaimPending = true;
+  }
+
+  deleteSnapshotSync(snapshotId: string): void {
+    assertNonEmptyString(snapshotId, 'snapshotId');
+    const { repository, tracker } = this.#backend;
+    if (!isSnapshotReference(snapshotId, repository)) {
+      throw new NotASnapshotError({ snapshotId, reason: `snapbox snapshot ids look like ${repository}:<tag>` });
+    }
+    const report = tracker.runSync({ snapshots: [snapshotId] });
+    if (report.notASnapshot.length > 0) {
+      throw new NotASnapshotError({ snapshotId, reason: `the image has no ${snapboxLabels.managed} label` });
+    }
+    tracker.untrackSnapshot(snapshotId);
+  }
+}
+
+const backendKeys = ['docker', 'snapshotRepository', 'pull', 'flattenAtLayers', 'watchdog'] as const;
+
+function splitOptions(options: object): {
+  backendOptions: DockerBackendOptions;
+  containerOptions: ContainerOptions;
+} {
+  const backendOptions: Record<string, unknown> = {};
+  const containerOptions: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(options as Record<string, unknown>)) {
+    if ((backendKeys as readonly string[]).includes(key)) backendOptions[key] = value;
+    else if (key !== 'image' && key !== 'dockerfilePath' && key !== 'snapshotId') containerOptions[key] = value;
+  }
+  assertContainerOptions(containerOptions);
+  return {
+    backendOptions: backendOptions as DockerBackendOptions,
+    containerOptions: containerOptions as ContainerOptions,
+  };
+}

@@ -1,0 +1,6 @@
+export type { DockerBackendOptions } from './docker-backend.js';
+export { type DockerConnection, describeEndpoint } from './docker-connection.js';
+export { DockerContainer, type DockerContainerOptions, type DockerSource } from './docker-container.js';
+export { createDockerFactory, type DockerFactory } from './docker-factory.js';
+export type { PullPolicy } from './image-source.js';
+export { defaultFlattenAtLayers, defaultSnapshotRepository } from './snapshot-images.js';

@@ -1,0 +1,164 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { currentSession, onProcessExit, SnapboxError } from '@snapbox/core';
+import type Docker from 'dockerode';
+import type { CleanupReport } from './cleanup-actions.js';
+import { describeEndpoint, type SerializedConnection, serializeConnection } from './docker-connection.js';
+
+/** What the sync worker is asked to remove (see sync-worker.ts). */
+export interface CleanupOrder {
+  connection: SerializedConnection;
+  repository: string;
+  session: string;
+  containers: string[];
+  snapshots: string[];
+}
+
+/**
+ * The compiled script beside this module. When this module runs from its TypeScript source
+ * (in this repository's tests) the scripts come from the build output instead.
+ */
+function scriptPath(name: string): string {
+  const beside = fileURLToPath(new URL(`./${name}.js`, import.meta.url));
+  if (import.meta.url.endsWith('.js') || existsSync(beside)) return beside;
+  return fileURLToPath(new URL(`../dist/${name}.js`, import.meta.url));
+}
+
+const workerPath = scriptPath('sync-worker');
+const watchdogPath = scriptPath('watchdog');
+
+/**
+ * What this process created on one engine and has not removed yet. At exit (normal, error or
+ * signal) everything left is removed by one child process; a detached watchdog removes it if
+ * this process dies without running anything (SIGKILL).
+ */
+export class SessionTracker {
+  readonly docker: Docker;
+  readonly repository: string;
+  readonly #containers = new Set<string>();
+  readonly #snapshots = new Set<string>();
+  readonly #useWatchdog: boolean;
+  #registration: { unregister(): void } | undefined;
+  #watchdog: ChildProcess | undefined;
+  /** A snapshot was deleted while in use: its storage waits for the last dependent. */
+  reclaimPending = false;
+
+  constructor(docker: Docker, repository: string, options: { watchdog: boolean }) {
+    this.docker = docker;
+    this.repository = repository;
+    this.#useWatchdog = options.watchdog;
+  }
+
+  trackContainer(id: string): void {
+    this.#containers.add(id);
+    this.#arm();
+  }
+
+  untrackContainer(id: string): void {
+    this.#containers.delete(id);
+    this.#disarmIfIdle();
+  }
+
+  trackSnapshot(reference: string): void {
+    this.#snapshots.add(reference);
+    this.#arm();
+  }
+
+  untrackSnapshot(reference: string): void {
+    this.#snapshots.delete(reference);
+    this.#disarmIfIdle();
+  }
+
+  /**
+   * Runs a cleanup in a child process and blocks until it is done: no promise settles inside
+   * `process.on('exit')`, but a child process can still talk to the engine while we wait.
+   */
+  runSync(resources: { containers?: string[]; snapshots?: string[] }, timeoutMs = 120_000): CleanupReport {
+    const order: CleanupOrder = {
+      connection: serializeConnection(this.docker),
+      repository: this.repository,
+      session: currentSession().id,
+      containers: resources.containers ?? [],
+      snapshots: resources.snapshots ?? [],
+    };
+    const child = spawnSync(process.execPath, [workerPath], {
+      input: JSON.stringify(order),
+      encoding: 'utf8',
+      timeout: timeoutMs,
+    });
+    if (child.error !== undefined || child.status !== 0) {
+      throw new SnapboxError('SYNC_CLEANUP_FAILED', {
+        message: `The synchronous cleanup on ${describeEndpoint(this.docker)} failed (${child.error?.message ?? `exit ${child.status}`}): ${child.stderr?.trim() ?? ''}`,
+        cause: child.error,
+      });
+    }
+    const report = JSON.parse(child.stdout) as CleanupReport;
+    this.reclaimPending = this.reclaimPending || report.deferredReclaims > 0;
+    return report;
+  }
+
+  /** Removes everything still tracked, blocking. Runs at exit. */
+  cleanupSync(): void {
+    const containers = [...this.#containers];
+    const snapshots = [...this.#snapshots];
+    this.#containers.clear();
+    this.#snapshots.clear();
+    try {
+      if (containers.length + snapshots.length > 0 || this.reclaimPending) {
+        const report = this.runSync({ containers, snapshots });
+        for (const error of report.errors) process.stderr.write(`snapbox: cleanup at exit: ${error}\n`);
+      }
+    } finally {
+      this.#disarm();
+    }
+  }
+
+  #arm(): void {
+    this.#registration ??= onProcessExit(`docker session on ${describeEndpoint(this.docker)}`, () =>
+      this.cleanupSync(),
+    );
+    if (this.#useWatchdog && this.#watchdog === undefined) this.#startWatchdog();
+  }
+
+  #disarmIfIdle(): void {
+    if (this.#containers.size + this.#snapshots.size === 0 && !this.reclaimPending) this.#disarm();
+  }
+
+  #disarm(): void {
+    this.#registration?.unregister();
+    this.#registration = undefined;
+    this.#watchdog?.kill('SIGTERM');
+    this.#watchdog = undefined;
+  }
+
+  #startWatchdog(): void {
+    const session = currentSession();
+    const order = {
+      connection: serializeConnection(this.docker),
+      repository: this.repository,
+      session: session.id,
+      ownerPid: session.pid,
+    };
+    // Detached: its own process group, so a Ctrl-C meant for us does not reach it, and it outlives us.
+    const child = spawn(process.execPath, [watchdogPath, JSON.stringify(order)], { detached: true, stdio: 'ignore' });
+    child.on('error', () => {
+      if (this.#watchdog === child) this.#watchdog = undefined;
+    });
+    child.unref();
+    this.#watchdog = child;
+  }
+}
+
+const trackers = new Map<string, SessionTracker>();
+
+/** One tracker per engine endpoint and snapshot repository in this process. */
+export function trackerFor(docker: Docker, repository: string, options: { watchdog: boolean }): SessionTracker {
+  const key = `${describeEndpoint(docker)}|${repository}`;
+  let tracker = trackers.get(key);
+  if (tracker === undefined) {
+    tracker = new SessionTracker(docker, repository, options);
+    trackers.set(key, tracker);
+  }
+  return tracker;
+}

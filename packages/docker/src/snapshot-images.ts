@@ -1,0 +1,254 @@
+import { randomBytes } from 'node:crypto';
+import { currentSession, NotASnapshotError, snapboxLabels } from '@snapbox/core';
+import type Docker from 'dockerode';
+import { statusOf, wrapEngineError } from './docker-connection.js';
+import type { ImageConfig } from './image-source.js';
+
+/** The default repository of snapshot images: every snapshot is `snapbox-snapshot:<tag>`. */
+export const defaultSnapshotRepository = 'snapbox-snapshot';
+
+/**
+ * Docker stacks one layer per commit and refuses past 125 (overlay2's limit). Restoring a
+ * snapshot that is this many layers deep makes the next snapshot a flattened one.
+ */
+export const defaultFlattenAtLayers = 100;
+
+const tagPattern = /^[a-z0-9][a-z0-9_.-]{0,127}$/;
+
+/** A fresh, unique snapshot reference: `<repository>:<session prefix>-<random>`. */
+export function newSnapshotReference(repository: string): string {
+  return `${repository}:${currentSession().id.slice(0, 8)}-${randomBytes(6).toString('hex')}`;
+}
+
+/** True when `id` has the shape of a reference this library would create in `repository`. */
+export function isSnapshotReference(id: string, repository: string): boolean {
+  const prefix = `${repository}:`;
+  return id.startsWith(prefix) && tagPattern.test(id.slice(prefix.length));
+}
+
+/** What a snapshot image records about itself. */
+export interface SnapshotLabelsInput {
+  parentSnapshot: string | undefined;
+  baseImage: string;
+  keep: boolean;
+}
+
+export function snapshotLabels(
+  input: SnapshotLabelsInput,
+  ownerLabels: Record<string, string>,
+): Record<string, string> {
+  return {
+    ...ownerLabels,
+    [snapboxLabels.kind]: 'snapshot',
+    [snapboxLabels.keep]: String(input.keep),
+    [snapboxLabels.baseImage]: input.baseImage,
+    [snapboxLabels.parentSnapshot]: input.parentSnapshot ?? '',
+  };
+}
+
+/**
+ * Commits `containerId` as `reference`. The engine pauses the container while it copies the
+ * diff (commit's `pause` parameter), so the snapshot is consistent. The image config is the
+ * source image's own (entrypoint, cmd, workdir, env) with our labels: the keep-alive command
+ * and the env given to `start()` (never part of the container's config) stay out of it.
+ */
+export async function commitSnapshot(
+  docker: Docker,
+  containerId: string,
+  reference: string,
+  config: ImageConfig,
+  labels: Record<string, string>,
+): Promise<void> {
+  const [repo, tag] = splitReference(reference);
+  try {
+    await docker.getContainer(containerId).commit({
+      _query: { container: containerId, repo, tag, pause: true },
+      _body: { ...snapshotConfig(config), Labels: { ...(config?.Labels ?? {}), ...labels } },
+    });
+  } catch (error) {
+    throw wrapEngineError(error, docker, `snapshot container ${containerId}`);
+  }
+}
+
+/**
+ * Writes the container's whole filesystem as a single-layer image (export, then import), the
+ * way around the 125-layer limit. Slower than a commit (it copies everything, not the diff),
+ * so it runs only once a lineage gets deep.
+ */
+export async function flattenSnapshot(
+  docker: Docker,
+  containerId: string,
+  reference: string,
+  config: ImageConfig,
+  labels: Record<string, string>,
+): Promise<void> {
+  const [repo, tag] = splitReference(reference);
+  const container = docker.getContainer(containerId);
+  try {
+    await container.pause();
+    try {
+      const exported = (await container.export()) as unknown as NodeJS.ReadableStream;
+      const progress: NodeJS.ReadableStream = await docker.importImage(exported, {
+        repo,
+        tag,
+        changes: configChanges(config, { ...(config?.Labels ?? {}), ...labels }),
+      } as Record<string, unknown>);
+      await new Promise<void>((resolve, reject) =>
+        docker.modem.followProgress(progress, (error) => (error ? reject(error) : resolve())),
+      );
+    } finally {
+      await container.unpause();
+    }
+  } catch (error) {
+    throw wrapEngineError(error, docker, `flatten a snapshot of container ${containerId}`);
+  }
+}
+
+function splitReference(reference: string): [string, string] {
+  const colon = reference.lastIndexOf(':');
+  return [reference.slice(0, colon), reference.slice(colon + 1)];
+}
+
+/** Fields of an image config that the dockerode typings leave out. */
+type FullImageConfig = ImageConfig & { StopSignal?: string };
+
+function snapshotConfig(imageConfig: ImageConfig): Record<string, unknown> {
+  const config = imageConfig as FullImageConfig | undefined;
+  const out: Record<string, unknown> = {
+    Env: config?.Env ?? [],
+    Cmd: config?.Cmd ?? null,
+    Entrypoint: config?.Entrypoint ?? null,
+    WorkingDir: config?.WorkingDir ?? '',
+    User: config?.User ?? '',
+  };
+  if (config?.ExposedPorts) out.ExposedPorts = config.ExposedPorts;
+  if (config?.StopSignal) out.StopSignal = config.StopSignal;
+  // An empty Cmd and Entrypoint would let the engine fill in the container's keep-alive command.
+  if (
+    (out.Cmd === null || (out.Cmd as unknown[]).length === 0) &&
+    (out.Entrypoint === null || (out.Entrypoint as unknown[]).length === 0)
+  ) {
+    out.Cmd = ['/bin/sh'];
+  }
+  return out;
+}
+
+/** The same config as Dockerfile instructions, for import (which takes `changes`, not a config). */
+export function configChanges(imageConfig: ImageConfig, labels: Record<string, string>): string[] {
+  const config = imageConfig as FullImageConfig | undefined;
+  const changes: string[] = [];
+  for (const entry of config?.Env ?? []) {
+    const eq = entry.indexOf('=');
+    if (eq > 0) changes.push(`ENV ${entry.slice(0, eq)}=${JSON.stringify(entry.slice(eq + 1))}`);
+  }
+  const cmd = config?.Cmd;
+  const entrypoint = config?.Entrypoint;
+  if (Array.isArray(entrypoint) && entrypoint.length > 0) changes.push(`ENTRYPOINT ${JSON.stringify(entrypoint)}`);
+  if (Array.isArray(cmd) && cmd.length > 0) changes.push(`CMD ${JSON.stringify(cmd)}`);
+  else if (!Array.isArray(entrypoint) || entrypoint.length === 0) changes.push('CMD ["/bin/sh"]');
+  if (config?.WorkingDir) changes.push(`WORKDIR ${config.WorkingDir}`);
+  if (config?.User) changes.push(`USER ${config.User}`);
+  if (config?.StopSignal) changes.push(`STOPSIGNAL ${config.StopSignal}`);
+  for (const port of Object.keys(config?.ExposedPorts ?? {})) changes.push(`EXPOSE ${port}`);
+  for (const [key, value] of Object.entries(labels))
+    changes.push(`LABEL ${JSON.stringify(key)}=${JSON.stringify(value)}`);
+  return changes;
+}
+
+/** The result of {@link deleteSnapshotImage}. */
+export type SnapshotDeletion =
+  /** Nothing to do: already deleted. */
+  | { outcome: 'absent' }
+  /** Removed together with its storage. */
+  | { outcome: 'removed' }
+  /** Untagged; its storage stays until the dependents (containers, child snapshots) are gone. */
+  | { outcome: 'deferred'; imageId: string };
+
+/**
+ * Deletes a snapshot image, refusing anything without our label. When containers or child
+ * snapshots still use the image, the engine refuses a removal: the reference is then dropped
+ * (so the snapshot is gone for every caller) and the image id is returned for a later
+ * {@link reclaimImages}; a child snapshot's removal also takes its untagged parents with it.
+ * @throws NotASnapshotError for an id of another shape, or an image without our label.
+ */
+export async function deleteSnapshotImage(
+  docker: Docker,
+  snapshotId: string,
+  repository: string,
+): Promise<SnapshotDeletion> {
+  if (!isSnapshotReference(snapshotId, repository)) {
+    throw new NotASnapshotError({ snapshotId, reason: `snapbox snapshot ids look like ${repository}:<tag>` });
+  }
+  let info: Docker.ImageInspectInfo;
+  try {
+    info = await docker.getImage(snapshotId).inspect();
+  } catch (error) {
+    if (statusOf(error) === 404) return { outcome: 'absent' };
+    throw wrapEngineError(error, docker, `inspect snapshot ${snapshotId}`);
+  }
+  if (info.Config?.Labels?.[snapboxLabels.managed] !== 'true') {
+    throw new NotASnapshotError({ snapshotId, reason: `the image has no ${snapboxLabels.managed} label` });
+  }
+  try {
+    await docker.getImage(snapshotId).remove({ noprune: false });
+    return { outcome: 'removed' };
+  } catch (error) {
+    const status = statusOf(error);
+    if (status === 404) return { outcome: 'absent' };
+    if (status !== 409) throw wrapEngineError(error, docker, `delete snapshot ${snapshotId}`);
+  }
+  try {
+    // Forcing a removal by reference only untags an image that is in use.
+    await docker.getImage(snapshotId).remove({ force: true, noprune: false });
+  } catch (error) {
+    if (statusOf(error) !== 404) throw wrapEngineError(error, docker, `delete snapshot ${snapshotId}`);
+  }
+  return { outcome: 'deferred', imageId: info.Id };
+}
+
+/**
+ * Removes images whose snapshot was deleted while something depended on them, once nothing
+ * does. Images that gained a tag meanwhile (someone tagged them) are left alone. Returns the ids
+ * that are still in use.
+ */
+export async function reclaimImages(docker: Docker, imageIds: Iterable<string>): Promise<string[]> {
+  const stillUsed: string[] = [];
+  for (const imageId of imageIds) {
+    try {
+      const info = await docker.getImage(imageId).inspect();
+      const tags = (info.RepoTags ?? []).filter((tag) => tag !== '<none>:<none>');
+      if (tags.length > 0 || info.Config?.Labels?.[snapboxLabels.managed] !== 'true') continue;
+      await docker.getImage(imageId).remove({ noprune: false });
+    } catch (error) {
+      const status = statusOf(error);
+      if (status === 409) stillUsed.push(imageId);
+      else if (status !== 404) throw wrapEngineError(error, docker, `reclaim image ${imageId}`);
+    }
+  }
+  return stillUsed;
+}
+
+/**
+ * Removes the untagged images of a session (snapshots deleted while in use) that nothing uses
+ * any more. Scoped to one session so another live process's images are never touched.
+ * Returns how many were removed.
+ */
+export async function reclaimDanglingSnapshots(docker: Docker, session: string): Promise<number> {
+  let images: Docker.ImageInfo[];
+  try {
+    images = await docker.listImages({
+      all: true,
+      filters: JSON.stringify({
+        dangling: ['true'],
+        label: [`${snapboxLabels.managed}=true`, `${snapboxLabels.session}=${session}`],
+      }),
+    } as Docker.ListImagesOptions);
+  } catch (error) {
+    throw wrapEngineError(error, docker, 'list deleted snapshots');
+  }
+  const stillUsed = await reclaimImages(
+    docker,
+    images.map((image) => image.Id),
+  );
+  return images.length - stillUsed.length;
+}

@@ -1,0 +1,51 @@
+/**
+ * Outlives its owner: started detached by the first resource a process creates, it checks
+ * every second that the owner still runs, and when the owner is gone without having cleaned
+ * up (SIGKILL, a crash of the runtime) it removes every container and every session-scoped
+ * snapshot labelled with the owner's session. A clean exit of the owner stops it with SIGTERM.
+ */
+import Docker from 'dockerode';
+import { findSessionResources, removeAll } from './cleanup-actions.js';
+import type { SerializedConnection } from './docker-connection.js';
+
+interface WatchdogOrder {
+  connection: SerializedConnection;
+  repository: string;
+  session: string;
+  ownerPid: number;
+}
+
+const order = JSON.parse(process.argv[2] ?? '{}') as WatchdogOrder;
+const pollMs = 1000;
+
+function ownerAlive(): boolean {
+  try {
+    process.kill(order.ownerPid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function sweep(): Promise<void> {
+  const docker = new Docker(order.connection as Docker.DockerOptions);
+  // Twice: a container being created at the moment of death may appear a little later.
+  for (let round = 0; round < 2; round++) {
+    const resources = await findSessionResources(docker, order.session);
+    await removeAll(docker, order.repository, order.session, resources);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
+process.on('SIGTERM', () => process.exit(0));
+process.on('SIGINT', () => undefined);
+process.on('SIGHUP', () => undefined);
+
+const timer = setInterval(() => {
+  if (ownerAlive()) return;
+  clearInterval(timer);
+  sweep().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
+}, pollMs);
