@@ -61,7 +61,10 @@ export abstract class BaseContainer implements Container {
     await this.makeRemoteDirectories([remoteDir, ...tree.directories.map((dir) => joinRemotePath(remoteDir, dir))]);
     if (tree.files.length > 0) {
       await this.uploadFiles(
-        tree.files.map((file) => ({ localPath: join(resolve(localDir), ...file.split('/')), remotePath: joinRemotePath(remoteDir, file) })),
+        tree.files.map((file) => ({
+          localPath: join(resolve(localDir), ...file.split('/')),
+          remotePath: joinRemotePath(remoteDir, file),
+        })),
       );
     }
   }
@@ -77,7 +80,10 @@ export abstract class BaseContainer implements Container {
     }
     const transfers: FileTransfer[] = [];
     for (const file of tree.files) {
-      transfers.push({ remotePath: joinRemotePath(remoteDir, file), localPath: await resolveInsideLocalRoot(localDir, file, 'remote file') });
+      transfers.push({
+        remotePath: joinRemotePath(remoteDir, file),
+        localPath: await resolveInsideLocalRoot(localDir, file, 'remote file'),
+      });
     }
     if (transfers.length > 0) await this.downloadFiles(transfers);
   }
@@ -119,7 +125,11 @@ export abstract class BaseContainer implements Container {
     const list = async (type: 'd' | 'f'): Promise<string[]> => {
       const result = await this.exec(['find', '.', '-mindepth', '1', '-type', type, '-print0'], { workdir: remoteDir });
       if (result.exitCode !== 0) {
-        throw new RemotePathNotFoundError({ remotePath: remoteDir, container: this.name, cause: new Error(result.stderr) });
+        throw new RemotePathNotFoundError({
+          remotePath: remoteDir,
+          container: this.name,
+          cause: new Error(result.stderr),
+        });
       }
       return result.stdout
         .split('\0')
@@ -134,7 +144,10 @@ export abstract class BaseContainer implements Container {
   protected async makeRemoteDirectories(remoteDirs: readonly string[]): Promise<void> {
     const result = await this.exec(['mkdir', '-p', '--', ...remoteDirs]);
     if (result.exitCode !== 0) {
-      throw new InvalidArgumentError({ argument: 'remoteDir', message: `could not create it: ${result.stderr.trim()}` });
+      throw new InvalidArgumentError({
+        argument: 'remoteDir',
+        message: `could not create it: ${result.stderr.trim()}`,
+      });
     }
   }
 }

@@ -1,3 +1,4 @@
+export { BaseContainer, listLocalTree, type RemoteTree } from './base-container.js';
 export type {
   Container,
   ContainerOptions,
@@ -7,13 +8,13 @@ export type {
   FileTransfer,
   Resources,
 } from './container.js';
-export type { SnapshotableContainer, SnapshotOptions } from './snapshotable-container.js';
 export type { ContainerFactory, SnapshotableContainerFactory } from './container-factory.js';
-export { isSnapshotable, isSnapshotableFactory } from './is-snapshotable.js';
 export * from './errors/index.js';
-export { BaseContainer, listLocalTree, type RemoteTree } from './base-container.js';
 export { ExecOutputCollector } from './exec-output.js';
+export { isSnapshotable, isSnapshotableFactory } from './is-snapshotable.js';
 export { joinRemotePath, resolveInsideLocalRoot } from './local-paths.js';
+export * from './session/index.js';
+export type { SnapshotableContainer, SnapshotOptions } from './snapshotable-container.js';
 export {
   assertAbsoluteRemotePath,
   assertCommand,
@@ -24,4 +25,3 @@ export {
   assertOptionalNumber,
   assertOptionalStringRecord,
 } from './validation.js';
-export * from './session/index.js';

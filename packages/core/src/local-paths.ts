@@ -20,12 +20,16 @@ export async function resolveInsideLocalRoot(
 ): Promise<string> {
   const absoluteRoot = resolve(root);
   const refuse = (why: string): never => {
-    throw new InvalidArgumentError({ argument, message: `${JSON.stringify(relativePath)} ${why}; refused so nothing is written outside ${absoluteRoot}` });
+    throw new InvalidArgumentError({
+      argument,
+      message: `${JSON.stringify(relativePath)} ${why}; refused so nothing is written outside ${absoluteRoot}`,
+    });
   };
   if (isAbsolute(relativePath) || relativePath.split('/').includes('..')) refuse('is absolute or climbs with ".."');
   const target = resolve(absoluteRoot, relativePath);
   const fromRoot = relative(absoluteRoot, target);
-  if (fromRoot.startsWith(`..${sep}`) || fromRoot === '..' || isAbsolute(fromRoot)) refuse('resolves outside the destination');
+  if (fromRoot.startsWith(`..${sep}`) || fromRoot === '..' || isAbsolute(fromRoot))
+    refuse('resolves outside the destination');
 
   await mkdir(absoluteRoot, { recursive: true });
   const parts = fromRoot === '' ? [] : fromRoot.split(sep);

@@ -36,12 +36,18 @@ export function assertAbsoluteRemotePath(value: unknown, argument: string): asse
 /** Asserts an array of `{ localPath, remotePath }` with a local path and an absolute remote path. */
 export function assertFileTransfers(value: unknown, argument: string): void {
   if (!Array.isArray(value)) {
-    throw new InvalidArgumentError({ argument, message: `expected an array of { localPath, remotePath }, got ${describe(value)}` });
+    throw new InvalidArgumentError({
+      argument,
+      message: `expected an array of { localPath, remotePath }, got ${describe(value)}`,
+    });
   }
   value.forEach((entry: unknown, index) => {
     const at = `${argument}[${index}]`;
     if (typeof entry !== 'object' || entry === null) {
-      throw new InvalidArgumentError({ argument: at, message: `expected { localPath, remotePath }, got ${describe(entry)}` });
+      throw new InvalidArgumentError({
+        argument: at,
+        message: `expected { localPath, remotePath }, got ${describe(entry)}`,
+      });
     }
     const record = entry as Record<string, unknown>;
     assertNonEmptyString(record.localPath, `${at}.localPath`);
@@ -71,17 +77,26 @@ export function assertOptionalNumber(
 }
 
 /** Asserts a plain `Record<string, string>` when present (env, labels). */
-export function assertOptionalStringRecord(value: unknown, argument: string): asserts value is Record<string, string> | undefined {
+export function assertOptionalStringRecord(
+  value: unknown,
+  argument: string,
+): asserts value is Record<string, string> | undefined {
   if (value === undefined) return;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new InvalidArgumentError({ argument, message: `expected an object of strings, got ${describe(value)}` });
   }
   for (const [key, entry] of Object.entries(value)) {
     if (key === '' || key.includes('=') || key.includes('\0')) {
-      throw new InvalidArgumentError({ argument: `${argument} key ${JSON.stringify(key)}`, message: 'must be non-empty and contain no "=" or NUL' });
+      throw new InvalidArgumentError({
+        argument: `${argument} key ${JSON.stringify(key)}`,
+        message: 'must be non-empty and contain no "=" or NUL',
+      });
     }
     if (typeof entry !== 'string') {
-      throw new InvalidArgumentError({ argument: `${argument}.${key}`, message: `expected a string, got ${describe(entry)}` });
+      throw new InvalidArgumentError({
+        argument: `${argument}.${key}`,
+        message: `expected a string, got ${describe(entry)}`,
+      });
     }
   }
 }
@@ -93,14 +108,21 @@ export function assertCommand(value: unknown, argument = 'command'): asserts val
     return;
   }
   if (!Array.isArray(value) || value.length === 0) {
-    throw new InvalidArgumentError({ argument, message: `expected a non-empty string or argv array, got ${describe(value)}` });
+    throw new InvalidArgumentError({
+      argument,
+      message: `expected a non-empty string or argv array, got ${describe(value)}`,
+    });
   }
   value.forEach((part: unknown, index) => {
     if (typeof part !== 'string' || part.includes('\0')) {
-      throw new InvalidArgumentError({ argument: `${argument}[${index}]`, message: `expected a string without NUL, got ${describe(part)}` });
+      throw new InvalidArgumentError({
+        argument: `${argument}[${index}]`,
+        message: `expected a string without NUL, got ${describe(part)}`,
+      });
     }
   });
-  if (value[0] === '') throw new InvalidArgumentError({ argument: `${argument}[0]`, message: 'the program name is empty' });
+  if (value[0] === '')
+    throw new InvalidArgumentError({ argument: `${argument}[0]`, message: 'the program name is empty' });
 }
 
 /** Validates {@link ExecOptions} fields that every backend reads. */
@@ -116,7 +138,10 @@ export function assertExecOptions(options: unknown): void {
   assertOptionalNumber(o.maxOutputBytes, 'options.maxOutputBytes', { min: 0, integer: true });
   for (const name of ['onStdout', 'onStderr'] as const) {
     if (o[name] !== undefined && typeof o[name] !== 'function') {
-      throw new InvalidArgumentError({ argument: `options.${name}`, message: `expected a function, got ${describe(o[name])}` });
+      throw new InvalidArgumentError({
+        argument: `options.${name}`,
+        message: `expected a function, got ${describe(o[name])}`,
+      });
     }
   }
   if (o.signal !== undefined && !(typeof o.signal === 'object' && o.signal !== null && 'aborted' in o.signal)) {
@@ -138,12 +163,18 @@ export function assertContainerOptions(options: unknown, argument = 'options'): 
   assertOptionalStringRecord(o.labels, `${argument}.labels`);
   for (const key of Object.keys((o.labels as Record<string, string> | undefined) ?? {})) {
     if (key.startsWith(reservedLabelPrefix)) {
-      throw new InvalidArgumentError({ argument: `${argument}.labels`, message: `label ${JSON.stringify(key)} uses the reserved prefix "${reservedLabelPrefix}"` });
+      throw new InvalidArgumentError({
+        argument: `${argument}.labels`,
+        message: `label ${JSON.stringify(key)} uses the reserved prefix "${reservedLabelPrefix}"`,
+      });
     }
   }
   if (o.resources !== undefined) {
     if (typeof o.resources !== 'object' || o.resources === null) {
-      throw new InvalidArgumentError({ argument: `${argument}.resources`, message: `expected an object, got ${describe(o.resources)}` });
+      throw new InvalidArgumentError({
+        argument: `${argument}.resources`,
+        message: `expected an object, got ${describe(o.resources)}`,
+      });
     }
     const r = o.resources as Record<string, unknown>;
     assertOptionalNumber(r.cpu, `${argument}.resources.cpu`, { min: 0, exclusive: true });

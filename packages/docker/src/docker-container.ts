@@ -16,6 +16,7 @@ import {
   InvalidArgumentError,
   NotASnapshotError,
   ownerLabels,
+  SnapboxError,
   type SnapshotableContainer,
   SnapshotNotFoundError,
   type SnapshotOptions,
@@ -189,7 +190,7 @@ export class DockerContainer extends BaseContainer implements SnapshotableContai
         HostConfig: { Init: true, ...this.#hostResources() },
       });
     } catch (error) {
-      throw this.#createError(error);
+      throw this.#engineFailure(error, 'create a container');
     }
     this.#id = container.id;
     tracker.trackContainer(container.id);
@@ -212,7 +213,7 @@ export class DockerContainer extends BaseContainer implements SnapshotableContai
       this.#state = 'stopped';
       await removeContainer(docker, container.id).catch(() => undefined);
       tracker.untrackContainer(container.id);
-      throw wrapEngineError(error, docker, `start container ${container.id}`);
+      throw this.#engineFailure(error, `start container ${container.id}`);
     }
   }
 
@@ -225,7 +226,7 @@ export class DockerContainer extends BaseContainer implements SnapshotableContai
     }
     if (source.kind === 'dockerfile') {
       this.#baseImage = source.dockerfilePath;
-      return buildDockerfile(docker, source.dockerfilePath, { [snapboxLabels.managed]: 'true' });
+      return buildDockerfile(docker, source.dockerfilePath, ownerLabels());
     }
     let info: Docker.ImageInspectInfo;
     try {
@@ -257,7 +258,9 @@ export class DockerContainer extends BaseContainer implements SnapshotableContai
     return host;
   }
 
-  #createError(error: unknown): Error {
+  /** Engine refusals that mean "this engine cannot do what the options ask" get typed errors. */
+  #engineFailure(error: unknown, action: string): Error {
+    if (SnapboxError.isInstance(error)) return error;
     const message = engineMessage(error);
     const { docker } = this.#backend;
     if (/storage-opt|storage opt|quota/i.test(message)) {
@@ -276,14 +279,14 @@ export class DockerContainer extends BaseContainer implements SnapshotableContai
         cause: error,
       });
     }
-    if (statusOf(error) === 409) {
+    if (statusOf(error) === 409 && action === 'create a container') {
       return new InvalidArgumentError({
         argument: 'name',
         message: `${this.#options.name} is already in use on the engine (${message})`,
         cause: error,
       });
     }
-    return wrapEngineError(error, docker, 'create a container');
+    return wrapEngineError(error, docker, action);
   }
 
   async stop(): Promise<void> {

@@ -3,4 +3,15 @@ export { type DockerConnection, describeEndpoint } from './docker-connection.js'
 export { DockerContainer, type DockerContainerOptions, type DockerSource } from './docker-container.js';
 export { createDockerFactory, type DockerFactory } from './docker-factory.js';
 export type { PullPolicy } from './image-source.js';
+export {
+  type ContainerInfo,
+  listContainers,
+  listSnapshots,
+  type PruneOptions,
+  type PruneReport,
+  prune,
+  pruneSnapshots,
+  type ResourceOwner,
+  type SnapshotInfo,
+} from './resource-admin.js';
 export { defaultFlattenAtLayers, defaultSnapshotRepository } from './snapshot-images.js';

@@ -114,22 +114,17 @@ type FullImageConfig = ImageConfig & { StopSignal?: string };
 
 function snapshotConfig(imageConfig: ImageConfig): Record<string, unknown> {
   const config = imageConfig as FullImageConfig | undefined;
+  // The engine fills an absent (null) Cmd or Entrypoint from the container, which runs our
+  // keep-alive command; an empty list keeps the image's "none".
   const out: Record<string, unknown> = {
     Env: config?.Env ?? [],
-    Cmd: config?.Cmd ?? null,
-    Entrypoint: config?.Entrypoint ?? null,
+    Cmd: config?.Cmd ?? [],
+    Entrypoint: config?.Entrypoint ?? [],
     WorkingDir: config?.WorkingDir ?? '',
     User: config?.User ?? '',
   };
   if (config?.ExposedPorts) out.ExposedPorts = config.ExposedPorts;
   if (config?.StopSignal) out.StopSignal = config.StopSignal;
-  // An empty Cmd and Entrypoint would let the engine fill in the container's keep-alive command.
-  if (
-    (out.Cmd === null || (out.Cmd as unknown[]).length === 0) &&
-    (out.Entrypoint === null || (out.Entrypoint as unknown[]).length === 0)
-  ) {
-    out.Cmd = ['/bin/sh'];
-  }
   return out;
 }
 
@@ -145,7 +140,6 @@ export function configChanges(imageConfig: ImageConfig, labels: Record<string, s
   const entrypoint = config?.Entrypoint;
   if (Array.isArray(entrypoint) && entrypoint.length > 0) changes.push(`ENTRYPOINT ${JSON.stringify(entrypoint)}`);
   if (Array.isArray(cmd) && cmd.length > 0) changes.push(`CMD ${JSON.stringify(cmd)}`);
-  else if (!Array.isArray(entrypoint) || entrypoint.length === 0) changes.push('CMD ["/bin/sh"]');
   if (config?.WorkingDir) changes.push(`WORKDIR ${config.WorkingDir}`);
   if (config?.User) changes.push(`USER ${config.User}`);
   if (config?.StopSignal) changes.push(`STOPSIGNAL ${config.StopSignal}`);

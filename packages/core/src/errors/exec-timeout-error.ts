@@ -1,5 +1,5 @@
 import type { ExecResult } from '../container.js';
-import { SnapboxError, hasErrorMarker, markError } from './snapbox-error.js';
+import { hasErrorMarker, markError, SnapboxError } from './snapbox-error.js';
 
 const marker = Symbol.for('snapbox.error.ExecTimeoutError');
 

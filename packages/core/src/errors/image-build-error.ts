@@ -1,4 +1,4 @@
-import { SnapboxError, hasErrorMarker, markError } from './snapbox-error.js';
+import { hasErrorMarker, markError, SnapboxError } from './snapbox-error.js';
 
 const marker = Symbol.for('snapbox.error.ImageBuildError');
 
@@ -10,7 +10,8 @@ export class ImageBuildError extends SnapboxError {
 
   constructor(options: { dockerfilePath?: string; detail: string; logTail: string; cause?: unknown }) {
     const what = options.dockerfilePath === undefined ? 'the image' : options.dockerfilePath;
-    const tail = options.logTail.trim() === '' ? '' : `\n--- last lines of the build log ---\n${options.logTail.trimEnd()}`;
+    const tail =
+      options.logTail.trim() === '' ? '' : `\n--- last lines of the build log ---\n${options.logTail.trimEnd()}`;
     super('IMAGE_BUILD_FAILED', {
       message: `Building ${what} failed: ${options.detail}${tail}`,
       cause: options.cause,

@@ -1,4 +1,4 @@
-import { SnapboxError, hasErrorMarker, markError } from './snapbox-error.js';
+import { hasErrorMarker, markError, SnapboxError } from './snapbox-error.js';
 
 const marker = Symbol.for('snapbox.error.NotASnapshotError');
 

@@ -15,11 +15,7 @@ export interface SnapboxErrorOptions {
  * `@snapbox/core` is recognised by another copy, where `instanceof` would fail.
  */
 export function hasErrorMarker(value: unknown, marker: symbol): boolean {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    (value as Record<symbol, unknown>)[marker] === true
-  );
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[marker] === true;
 }
 
 /**

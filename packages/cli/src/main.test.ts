@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { CliIo } from './cli-io.js';
+import { commands, main } from './main.js';
+
+async function run(...argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIo = {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+  };
+  const code = await main(argv, io);
+  return { code, stdout, stderr };
+}
+
+describe('main', () => {
+  it('lists every command for --help, -h and help, on stdout with exit 0', async () => {
+    for (const argv of [['--help'], ['-h'], ['help']]) {
+      const result = await run(...argv);
+      expect(result.code).toBe(0);
+      expect(result.stderr).toBe('');
+      expect(result.stdout).toMatch(/^Usage: snapbox <command> \[options\]/);
+      for (const command of commands) expect(result.stdout).toContain(`${command.path.join(' ')}  ${command.summary}`);
+    }
+    expect((await run('--help')).stdout).toContain('presets list  List the presets of a Harbor registry');
+  });
+
+  it('prints a command’s usage for "help <command>" and "<command> --help"', async () => {
+    const viaHelp = await run('help', 'presets', 'list');
+    const viaFlag = await run('presets', 'list', '--help');
+    expect(viaHelp.code).toBe(0);
+    expect(viaFlag.code).toBe(0);
+    expect(viaHelp.stdout).toMatch(/^Usage: snapbox presets list \[--registry FILE\|URL\] \[--agents a,b\] \[--json\]/);
+    expect(viaFlag.stdout).toBe(viaHelp.stdout);
+    const group = await run('help', 'presets');
+    expect(group.code).toBe(0);
+    expect(group.stdout).toContain('Usage: snapbox presets <command>');
+  });
+
+  it('prints usage on stderr and exits 2 without a command, or for an unknown one', async () => {
+    const none = await run();
+    expect(none).toMatchObject({ code: 2, stdout: '' });
+    expect(none.stderr).toMatch(/^Usage: snapbox <command>/);
+
+    const unknown = await run('frobnicate', '--now');
+    expect(unknown).toMatchObject({ code: 2, stdout: '' });
+    expect(unknown.stderr).toMatch(/^snapbox: unknown command "frobnicate"\n\nUsage: snapbox <command>/);
+
+    const unknownSub = await run('presets', 'delete');
+    expect(unknownSub).toMatchObject({ code: 2, stdout: '' });
+    expect(unknownSub.stderr).toMatch(/^snapbox: unknown command "presets delete"\n\nUsage: snapbox presets <command>/);
+
+    const groupOnly = await run('presets');
+    expect(groupOnly.code).toBe(2);
+    expect(groupOnly.stderr).toContain('"presets" needs a command');
+
+    const unknownHelp = await run('help', 'frobnicate');
+    expect(unknownHelp.code).toBe(2);
+    expect(unknownHelp.stderr).toContain('unknown command "frobnicate"');
+  });
+
+  it('exits 2 with a pointer to --help for a bad option', async () => {
+    const result = await run('presets', 'list', '--registry');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(
+      /^snapbox presets list: Option '--registry <value>' argument missing\nRun "snapbox presets list --help" for usage\.\n$/,
+    );
+    const positional = await run('presets', 'list', 'extra');
+    expect(positional.code).toBe(2);
+    expect(positional.stderr).toContain('Unexpected argument');
+  });
+
+  it('prints the package version for --version', async () => {
+    const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    expect(await run('--version')).toEqual({ code: 0, stdout: `${manifest.version}\n`, stderr: '' });
+    expect((await run('-V')).stdout).toBe(`${manifest.version}\n`);
+  });
+});

@@ -1,0 +1,129 @@
+import { describe, expectTypeOf, it } from 'vitest';
+import type {
+  Container,
+  ContainerFactory,
+  ContainerOptions,
+  ContainerState,
+  ExecOptions,
+  ExecResult,
+  FileTransfer,
+  SnapshotableContainer,
+  SnapshotableContainerFactory,
+  SnapshotOptions,
+} from './index.js';
+import {
+  type BaseContainer,
+  ExecAbortedError,
+  ExecTimeoutError,
+  isSnapshotable,
+  isSnapshotableFactory,
+  SnapboxError,
+} from './index.js';
+import {
+  createMemoryFactory,
+  type MemoryContainer,
+  type MemoryExecContext,
+  type MemoryExecHandler,
+  type MemoryFactory,
+} from './testing/index.js';
+
+describe('the contract types', () => {
+  it('SnapshotableContainer extends Container, and both are AsyncDisposable', () => {
+    expectTypeOf<SnapshotableContainer>().toExtend<Container>();
+    expectTypeOf<Container>().toExtend<AsyncDisposable>();
+    expectTypeOf<Container>().not.toExtend<SnapshotableContainer>();
+  });
+
+  it('pins the signatures of exec and the lifecycle', () => {
+    expectTypeOf<Container['exec']>().parameters.toEqualTypeOf<
+      [command: string | readonly string[], options?: ExecOptions]
+    >();
+    expectTypeOf<Container['exec']>().returns.toEqualTypeOf<Promise<ExecResult>>();
+    expectTypeOf<Container['start']>().parameters.toEqualTypeOf<[options?: { env?: Record<string, string> }]>();
+    expectTypeOf<Container['stopAndRemoveSync']>().returns.toEqualTypeOf<void>();
+    expectTypeOf<Container['state']>().toEqualTypeOf<ContainerState>();
+    expectTypeOf<ContainerState>().toEqualTypeOf<'created' | 'running' | 'stopped'>();
+    expectTypeOf<Container['name']>().toEqualTypeOf<string | undefined>();
+    expectTypeOf<Container['readFile']>().returns.toEqualTypeOf<Promise<Uint8Array>>();
+    expectTypeOf<Container['writeFile']>().parameter(1).toEqualTypeOf<string | Uint8Array>();
+    expectTypeOf<Container['uploadFiles']>().parameter(0).toEqualTypeOf<readonly FileTransfer[]>();
+  });
+
+  it('pins ExecResult and the snapshot methods', () => {
+    expectTypeOf<ExecResult>().toEqualTypeOf<{
+      exitCode: number;
+      output: string;
+      stdout: string;
+      stderr: string;
+      truncated: boolean;
+    }>();
+    expectTypeOf<SnapshotableContainer['snapshot']>().parameters.toEqualTypeOf<[options?: SnapshotOptions]>();
+    expectTypeOf<SnapshotableContainer['snapshot']>().returns.toEqualTypeOf<Promise<string>>();
+    expectTypeOf<SnapshotableContainer['fromSnapshot']>().returns.toEqualTypeOf<SnapshotableContainer>();
+    expectTypeOf<SnapshotableContainer['deleteSnapshotSync']>().returns.toEqualTypeOf<void>();
+    expectTypeOf<SnapshotOptions>().toEqualTypeOf<{ keep?: boolean }>();
+  });
+
+  it('factories are generic in the container they make', () => {
+    expectTypeOf<SnapshotableContainerFactory>().toExtend<ContainerFactory<SnapshotableContainer>>();
+    expectTypeOf<ContainerFactory['fromImage']>().parameter(0).toEqualTypeOf<{ image: string } & ContainerOptions>();
+    expectTypeOf<
+      SnapshotableContainerFactory<MemoryContainer>['fromSnapshot']
+    >().returns.toEqualTypeOf<MemoryContainer>();
+  });
+
+  it('isSnapshotable and isSnapshotableFactory narrow unknown values', () => {
+    const value: unknown = undefined;
+    if (isSnapshotable(value)) expectTypeOf(value).toEqualTypeOf<SnapshotableContainer>();
+    const container = {} as Container;
+    if (isSnapshotable(container)) expectTypeOf(container.snapshot).toBeFunction();
+    if (isSnapshotableFactory(value)) expectTypeOf(value).toEqualTypeOf<SnapshotableContainerFactory>();
+    expectTypeOf(isSnapshotable).guards.toEqualTypeOf<SnapshotableContainer>();
+    expectTypeOf(isSnapshotableFactory).guards.toEqualTypeOf<SnapshotableContainerFactory>();
+  });
+
+  it('error guards narrow, and the exec errors carry the partial result', () => {
+    const error: unknown = undefined;
+    if (ExecTimeoutError.isInstance(error)) {
+      expectTypeOf(error.result).toEqualTypeOf<ExecResult>();
+      expectTypeOf(error.timeoutMs).toEqualTypeOf<number>();
+    }
+    if (ExecAbortedError.isInstance(error)) expectTypeOf(error.result).toEqualTypeOf<ExecResult>();
+    if (SnapboxError.isInstance(error)) expectTypeOf(error.code).toEqualTypeOf<string>();
+    expectTypeOf<ExecTimeoutError>().toExtend<SnapboxError>();
+  });
+
+  it('BaseContainer implements Container', () => {
+    expectTypeOf<BaseContainer>().toExtend<Container>();
+  });
+});
+
+describe('the memory backend types', () => {
+  it('is a snapshotable factory of MemoryContainers with an inspection API', () => {
+    expectTypeOf(createMemoryFactory).returns.toEqualTypeOf<MemoryFactory>();
+    expectTypeOf<MemoryFactory>().toExtend<SnapshotableContainerFactory<MemoryContainer>>();
+    expectTypeOf<MemoryContainer>().toExtend<SnapshotableContainer>();
+    expectTypeOf<MemoryContainer>().toExtend<BaseContainer>();
+    expectTypeOf<MemoryFactory['fromImage']>().returns.toEqualTypeOf<MemoryContainer>();
+    expectTypeOf<MemoryContainer['fromSnapshot']>().returns.toEqualTypeOf<MemoryContainer>();
+    expectTypeOf<MemoryFactory['liveContainers']>().returns.toEqualTypeOf<MemoryContainer[]>();
+    expectTypeOf<ReturnType<MemoryFactory['listSnapshots']>[number]['keep']>().toEqualTypeOf<boolean>();
+    expectTypeOf<ReturnType<MemoryFactory['endSession']>['deletedSnapshots']>().toEqualTypeOf<string[]>();
+  });
+
+  it('gives exec handlers a typed context and accepts the documented replies', () => {
+    expectTypeOf<Parameters<MemoryExecHandler>[0]>().toEqualTypeOf<MemoryExecContext>();
+    expectTypeOf<MemoryExecContext['argv']>().toEqualTypeOf<readonly string[] | undefined>();
+    expectTypeOf<MemoryExecContext['signal']>().toEqualTypeOf<AbortSignal>();
+    const handlers: MemoryExecHandler[] = [
+      () => undefined,
+      () => 3,
+      () => ({ stdout: 'x' }),
+      async () => ({ exitCode: 1, stderr: new Uint8Array([1]) }),
+    ];
+    expectTypeOf(handlers).toBeArray();
+    // @ts-expect-error a string is not a reply
+    const wrong: MemoryExecHandler = () => 'done';
+    expectTypeOf(wrong).toBeFunction();
+  });
+});

@@ -1,0 +1,17 @@
+export type {
+  DaytonaClient,
+  DaytonaClientConfig,
+  DaytonaCreateParams,
+  DaytonaDownloadResponse,
+  DaytonaFileSystem,
+  DaytonaProcess,
+  DaytonaSandbox,
+  DaytonaSessionCommandResponse,
+  DaytonaSnapshotInfo,
+  DaytonaSnapshotService,
+} from './client-types.js';
+export { DaytonaContainer, type DaytonaSource } from './daytona-container.js';
+export { createDaytonaFactory, type DaytonaFactory, type DaytonaFactoryOptions } from './daytona-factory.js';
+export { QuotaExceededError } from './quota-exceeded-error.js';
+export type { DaytonaRetryOptions } from './retry.js';
+export { isSnapboxSnapshotName } from './snapshot-names.js';

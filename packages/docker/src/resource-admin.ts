@@ -1,0 +1,192 @@
+import { currentSession, type OwnerRecord, ownerLiveness, snapboxLabels } from '@snapbox/core';
+import type Docker from 'dockerode';
+import { removeContainer } from './cleanup-actions.js';
+import { type DockerBackendOptions, resolveBackend } from './docker-backend.js';
+import { wrapEngineError } from './docker-connection.js';
+import { deleteSnapshotImage, reclaimDanglingSnapshots } from './snapshot-images.js';
+
+/** The owner of a resource, from its labels, and whether it still runs. */
+export interface ResourceOwner extends OwnerRecord {
+  session: string;
+  /** `'unknown'` when the owner ran on another host (its pid cannot be checked from here). */
+  liveness: 'alive' | 'dead' | 'unknown';
+  /** True for the process that is asking. */
+  isCurrentProcess: boolean;
+}
+
+/** A snapshot image made by snapbox. */
+export interface SnapshotInfo {
+  /** The snapshot id (`<repository>:<tag>`), or undefined for a deleted one whose storage is still in use. */
+  id: string | undefined;
+  imageId: string;
+  createdAt: Date;
+  /** Bytes of the image (shared layers counted in each image, as the engine reports it). */
+  sizeBytes: number;
+  keep: boolean;
+  owner: ResourceOwner;
+  /** The snapshot this one was taken from (lineage), if it was taken from a restored container. */
+  parentSnapshot: string | undefined;
+  baseImage: string;
+}
+
+/** A container made by snapbox. */
+export interface ContainerInfo {
+  id: string;
+  name: string;
+  /** The engine's state: `running`, `exited`, `paused`, ... */
+  state: string;
+  createdAt: Date;
+  owner: ResourceOwner;
+  /** The snapshot it was restored from, if any. */
+  parentSnapshot: string | undefined;
+  baseImage: string;
+}
+
+function ownerOf(labels: Record<string, string>): ResourceOwner {
+  const owner: OwnerRecord = {
+    pid: Number(labels[snapboxLabels.ownerPid]),
+    host: labels[snapboxLabels.ownerHost] ?? '',
+    processStartedAt: Number(labels[snapboxLabels.ownerStartedAt]),
+  };
+  const session = labels[snapboxLabels.session] ?? '';
+  const isCurrentProcess = session === currentSession().id;
+  return { ...owner, session, isCurrentProcess, liveness: isCurrentProcess ? 'alive' : ownerLiveness(owner) };
+}
+
+const emptyToUndefined = (value: string | undefined) => (value === undefined || value === '' ? undefined : value);
+
+async function managed<T>(docker: Docker, action: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw wrapEngineError(error, docker, action);
+  }
+}
+
+const managedFilter = JSON.stringify({ label: [`${snapboxLabels.managed}=true`] });
+
+/** Every container snapbox created on the engine, with owner and lineage. */
+export async function listContainers(options: DockerBackendOptions = {}): Promise<ContainerInfo[]> {
+  const { docker } = resolveBackend({ ...options, watchdog: false });
+  const containers = await managed(docker, 'list containers', () =>
+    docker.listContainers({ all: true, filters: managedFilter }),
+  );
+  return containers
+    .filter((container) => container.Labels?.[snapboxLabels.kind] === 'container')
+    .map((container) => ({
+      id: container.Id,
+      name: (container.Names?.[0] ?? '').replace(/^\//, ''),
+      state: container.State,
+      createdAt: new Date(container.Created * 1000),
+      owner: ownerOf(container.Labels ?? {}),
+      parentSnapshot: emptyToUndefined(container.Labels?.[snapboxLabels.parentSnapshot]),
+      baseImage: container.Labels?.[snapboxLabels.baseImage] ?? '',
+    }));
+}
+
+/** Every snapshot image snapbox created on the engine (deleted ones still holding storage included). */
+export async function listSnapshots(options: DockerBackendOptions = {}): Promise<SnapshotInfo[]> {
+  const { docker, repository } = resolveBackend({ ...options, watchdog: false });
+  const images = await managed(docker, 'list snapshots', () =>
+    docker.listImages({ all: true, filters: managedFilter } as Docker.ListImagesOptions),
+  );
+  return images
+    .filter((image) => image.Labels?.[snapboxLabels.kind] === 'snapshot')
+    .flatMap((image): SnapshotInfo[] => {
+      const tags = (image.RepoTags ?? []).filter((tag) => tag.startsWith(`${repository}:`));
+      const base = {
+        imageId: image.Id,
+        createdAt: new Date(image.Created * 1000),
+        sizeBytes: image.Size,
+        keep: image.Labels?.[snapboxLabels.keep] === 'true',
+        owner: ownerOf(image.Labels ?? {}),
+        parentSnapshot: emptyToUndefined(image.Labels?.[snapboxLabels.parentSnapshot]),
+        baseImage: image.Labels?.[snapboxLabels.baseImage] ?? '',
+      };
+      return tags.length === 0 ? [{ ...base, id: undefined }] : tags.map((id) => ({ ...base, id }));
+    });
+}
+
+/** Which resources {@link prune} removes. */
+export interface PruneOptions extends DockerBackendOptions {
+  /** Only report what would be removed. */
+  dryRun?: boolean;
+  /**
+   * Only resources older than this many ms. Owners on other hosts (whose liveness is unknown)
+   * are pruned only when this is given: age is then the lease.
+   */
+  olderThanMs?: number;
+  /** Also resources of live processes (never the calling process's own). */
+  allSessions?: boolean;
+  /** Also snapshots made with `keep: true` (they outlive their process on purpose). */
+  includeKept?: boolean;
+  /** Also containers (default `true`); {@link pruneSnapshots} sets it to `false`. */
+  includeContainers?: boolean;
+  /** Called before each removal. */
+  onProgress?(event: { kind: 'container' | 'snapshot'; id: string; index: number; total: number }): void;
+}
+
+/** What {@link prune} removed (or, with `dryRun`, would remove). */
+export interface PruneReport {
+  dryRun: boolean;
+  containers: ContainerInfo[];
+  snapshots: SnapshotInfo[];
+  /** Removals that failed, with the reason. */
+  errors: { id: string; message: string }[];
+}
+
+function selected(owner: ResourceOwner, createdAt: Date, options: PruneOptions): boolean {
+  if (owner.isCurrentProcess) return false;
+  const oldEnough = options.olderThanMs === undefined || Date.now() - createdAt.getTime() > options.olderThanMs;
+  if (!oldEnough) return false;
+  if (options.allSessions) return true;
+  if (owner.liveness === 'dead') return true;
+  return owner.liveness === 'unknown' && options.olderThanMs !== undefined;
+}
+
+/**
+ * Removes the containers and snapshots snapbox created whose owner process is gone (or, with
+ * the options, older ones and those of other sessions). Never touches anything without the
+ * `org.snapbox.managed` label, nor the calling process's own resources.
+ */
+export async function prune(options: PruneOptions = {}): Promise<PruneReport> {
+  const { docker, repository } = resolveBackend({ ...options, watchdog: false });
+  const containers =
+    options.includeContainers === false
+      ? []
+      : (await listContainers(options)).filter((c) => selected(c.owner, c.createdAt, options));
+  const snapshots = (await listSnapshots(options)).filter(
+    (s) => selected(s.owner, s.createdAt, options) && (!s.keep || options.includeKept === true),
+  );
+  const report: PruneReport = { dryRun: options.dryRun === true, containers, snapshots, errors: [] };
+  if (report.dryRun) return report;
+  const total = containers.length + snapshots.length;
+  let index = 0;
+  for (const container of containers) {
+    options.onProgress?.({ kind: 'container', id: container.id, index: index++, total });
+    await removeContainer(docker, container.id).catch((error: unknown) =>
+      report.errors.push({ id: container.id, message: String(error) }),
+    );
+  }
+  // Newest first: a child snapshot goes before its parent, so parents are freed at once.
+  const ordered = [...snapshots].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
+  for (const snapshot of ordered) {
+    options.onProgress?.({ kind: 'snapshot', id: snapshot.id ?? snapshot.imageId, index: index++, total });
+    try {
+      if (snapshot.id !== undefined) await deleteSnapshotImage(docker, snapshot.id, repository);
+    } catch (error) {
+      report.errors.push({ id: snapshot.id ?? snapshot.imageId, message: String(error) });
+    }
+  }
+  for (const session of new Set(ordered.map((snapshot) => snapshot.owner.session))) {
+    await reclaimDanglingSnapshots(docker, session).catch((error: unknown) =>
+      report.errors.push({ id: `session ${session}`, message: String(error) }),
+    );
+  }
+  return report;
+}
+
+/** {@link prune} restricted to snapshots: containers are left alone. */
+export async function pruneSnapshots(options: Omit<PruneOptions, 'includeContainers'> = {}): Promise<PruneReport> {
+  return prune({ ...options, includeContainers: false });
+}
