@@ -4,5 +4,7 @@ export default defineConfig({
   test: {
     include: ['src/**/*.test.ts'],
     typecheck: { include: ['src/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
+    globalSetup: ['./src/test-support/global-setup.ts'],
+    testTimeout: 30_000,
   },
 });
