@@ -22,6 +22,7 @@ export interface Command {
 
 /** Bad command-line arguments: printed with a pointer to `--help`, exit code 2. */
 export class UsageError extends Error {
+  /** Always `'UsageError'`. */
   override readonly name = 'UsageError';
 }
 

@@ -44,9 +44,24 @@ import { runSyncJob } from './sync-runner.js';
 
 /** Where a container's filesystem comes from. */
 export type DaytonaSource =
-  | { kind: 'image'; image: string }
-  | { kind: 'dockerfile'; dockerfilePath: string }
-  | { kind: 'snapshot'; snapshotId: string };
+  | {
+      /** Started from an image. */
+      kind: 'image';
+      /** The image reference. */
+      image: string;
+    }
+  | {
+      /** Started from an image built from a Dockerfile. */
+      kind: 'dockerfile';
+      /** The Dockerfile's path on this machine. */
+      dockerfilePath: string;
+    }
+  | {
+      /** Restored from a snapshot. */
+      kind: 'snapshot';
+      /** The snapshot's name. */
+      snapshotId: string;
+    };
 
 const fileCallConcurrency = 8;
 const exitCodePolls = 50;

@@ -50,6 +50,7 @@ export interface DaytonaFactoryOptions extends DaytonaClientConfig {
 
 /** A factory of {@link DaytonaContainer}s; see {@link createDaytonaFactory}. */
 export interface DaytonaFactory extends SnapshotableContainerFactory<DaytonaContainer> {
+  /** Always `'daytona'`, the `backend` of every container it makes. */
   readonly backend: 'daytona';
 }
 

@@ -53,6 +53,7 @@ export interface SuppressedAlias {
  */
 export type RegistrationConflict =
   | {
+      /** Two registry entries for the same dataset and version differ. */
       readonly kind: 'dataset';
       /** The dataset's name. */
       readonly name: string;
@@ -68,6 +69,7 @@ export type RegistrationConflict =
       readonly reason: string;
     }
   | {
+      /** Two different datasets map to the same preset name, or the name is already taken. */
       readonly kind: 'preset-name';
       /** The contested preset name. */
       readonly presetName: string;

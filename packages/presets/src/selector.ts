@@ -4,13 +4,35 @@ import { isValidPresetName, presetNamePattern } from './preset-name.js';
 /** Which tasks of a preset a selector picks. */
 export type TaskSelection =
   /** `name`: every task. */
-  | { readonly kind: 'all' }
+  | {
+      /** Every task. */
+      readonly kind: 'all';
+    }
   /** `name:5`: the task at this 0-based index. */
-  | { readonly kind: 'index'; readonly index: number }
+  | {
+      /** One task. */
+      readonly kind: 'index';
+      /** Its 0-based index. */
+      readonly index: number;
+    }
   /** `name:2:10`, `name:5:`, `name::10`: tasks `start` (default 0) up to, not including, `end` (default: the last). */
-  | { readonly kind: 'slice'; readonly start: number | undefined; readonly end: number | undefined }
+  | {
+      /** A range of tasks. */
+      readonly kind: 'slice';
+      /** The first index; `undefined` for 0. */
+      readonly start: number | undefined;
+      /** The index after the last; `undefined` for the end. Clamped like a Python slice. */
+      readonly end: number | undefined;
+    }
   /** `name@2/8`: shard `index` (0-based) of `count` near-equal contiguous shards. */
-  | { readonly kind: 'shard'; readonly index: number; readonly count: number };
+  | {
+      /** One shard of the tasks. */
+      readonly kind: 'shard';
+      /** The shard's 0-based index, below `count`. */
+      readonly index: number;
+      /** How many shards the tasks are split into. */
+      readonly count: number;
+    };
 
 /** A selector string taken apart. */
 export interface ParsedSelector {
@@ -98,7 +120,16 @@ export function parseSelector(selector: string): ParsedSelector {
  * order, the first `total % count` of them one item longer, so sizes differ by at most one and
  * every item is in exactly one shard. Shards are empty when `count > total` and `index ≥ total`.
  */
-export function shardRange(total: number, index: number, count: number): { start: number; end: number } {
+export function shardRange(
+  total: number,
+  index: number,
+  count: number,
+): {
+  /** The shard's first index. */
+  start: number;
+  /** The index after the shard's last (equal to `start` for an empty shard). */
+  end: number;
+} {
   const base = Math.floor(total / count);
   const remainder = total % count;
   const start = index * base + Math.min(index, remainder);

@@ -37,7 +37,8 @@ import { parseScript } from './shell-syntax.js';
  * What a {@link MemoryExecHandler} receives for one `exec` call: the command, where and how it
  * runs, the container's files, and the command's output streams.
  *
- * @example A game for a Go-Explore test, driven by `exec('step 3')`:
+ * @example
+ * A game for a Go-Explore test, driven by `exec('step 3')`:
  * ```ts
  * const factory = createMemoryFactory({
  *   exec: (ctx) => {

@@ -1,0 +1,9 @@
+import { describeContainerConformance } from '@snapbox/core/testing';
+import { createCliDockerFactory } from './index.js';
+
+// The whole contract, against the real engine. Nothing is declared unsupported.
+describeContainerConformance({
+  name: 'docker-cli',
+  factory: createCliDockerFactory(),
+  image: 'snapbox-fixture/tiny:1',
+});

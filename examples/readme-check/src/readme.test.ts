@@ -1,0 +1,123 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { snapboxLabels } from '@snapbox/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixtureImage, fixtures } from './fixtures.js';
+import { type ReadmeExample, readmeExamples } from './readme-examples.js';
+
+// Every example of every package README is compiled together with the packages' published
+// types, and every example not marked typecheck-only runs in its own Node process on the
+// packages' build output, as a user's program would. Its stdout must match the README's
+// example-output block when there is one, and it must leave nothing on the engine.
+
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const packageRoot = fileURLToPath(new URL('../', import.meta.url));
+const generated = join(packageRoot, 'generated');
+const readmes = ['core', 'docker', 'go-explore', 'presets', 'daytona', 'cli'].map(
+  (name) => `packages/${name}/README.md`,
+);
+
+const examples: ReadmeExample[] = [];
+for (const readme of readmes) {
+  examples.push(...readmeExamples(readme, await readFile(join(repoRoot, readme), 'utf8')));
+}
+const fileOf = (example: ReadmeExample) =>
+  `${example.readme.split('/')[1]}-${example.index}`.replace(/[^a-z0-9-]/gi, '-');
+
+const docker = (...args: string[]): string => execFileSync('docker', args, { encoding: 'utf8' }).trim();
+
+beforeAll(async () => {
+  await rm(generated, { recursive: true, force: true });
+  await mkdir(join(generated, 'src'), { recursive: true });
+  for (const example of examples) await writeFile(join(generated, 'src', `${fileOf(example)}.ts`), example.code);
+  await writeFile(
+    join(generated, 'tsconfig.json'),
+    JSON.stringify({
+      extends: '../../../tsconfig.base.json',
+      compilerOptions: { rootDir: 'src', outDir: 'dist', declaration: false, declarationMap: false, sourceMap: false },
+      include: ['src'],
+    }),
+  );
+});
+
+afterAll(async () => {
+  await rm(generated, { recursive: true, force: true });
+});
+
+describe('package READMEs', () => {
+  it.each(readmes)('%s has an example', (readme) => {
+    expect(examples.filter((example) => example.readme === readme).length).toBeGreaterThan(0);
+  });
+
+  it('every example compiles against the published types', () => {
+    const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+    try {
+      execFileSync(process.execPath, [tsc, '-p', join(generated, 'tsconfig.json')], { encoding: 'utf8' });
+    } catch (error) {
+      const output = (error as { stdout?: string }).stdout ?? String(error);
+      throw new Error(`README examples do not compile (generated/src/<package>-<n>.ts):\n${output}`);
+    }
+  });
+
+  // Reported as skipped, with the reason, so that nobody mistakes them for run.
+  for (const example of examples.filter((candidate) => candidate.typecheckOnly !== undefined)) {
+    it.skip(
+      `${example.readme} example ${example.index} (line ${example.line}) runs: type-checked only, ${example.typecheckOnly}`,
+    );
+  }
+
+  const runnable = examples.filter((example) => example.typecheckOnly === undefined);
+  it.each(runnable.map((example) => [`${example.readme} example ${example.index} (line ${example.line})`, example]))(
+    '%s runs',
+    async (_, example) => {
+      const cwd = await mkdtemp(join(tmpdir(), 'snapbox-readme-'));
+      try {
+        const env = example.fixture === undefined ? {} : await fixtures[example.fixture]?.(cwd);
+        if (env === undefined) throw new Error(`unknown fixture ${example.fixture}`);
+        const script = join(generated, 'dist', `${fileOf(example)}.js`);
+        const child = spawn(process.execPath, [script], {
+          cwd,
+          env: { ...process.env, ...env, IMAGE: fixtureImage },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          stdout += chunk.toString();
+        });
+        child.stderr.on('data', (chunk: Buffer) => {
+          stderr += chunk.toString();
+        });
+        const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+        expect(code, `exit code; stderr:\n${stderr}\nstdout:\n${stdout}`).toBe(0);
+        if (example.expectedOutput !== undefined) expect(stdout).toBe(example.expectedOutput);
+
+        // Nothing left on the engine by that process (built images are a cache: removed here).
+        const owner = [
+          `label=${snapboxLabels.ownerPid}=${child.pid}`,
+          `label=${snapboxLabels.ownerHost}=${hostname()}`,
+        ];
+        const builds = docker(
+          'images',
+          '--quiet',
+          '--filter',
+          owner[0] as string,
+          '--filter',
+          `label=${snapboxLabels.kind}=build`,
+        );
+        if (builds !== '') docker('rmi', '--force', ...new Set(builds.split('\n')));
+        const filters = owner.flatMap((filter) => ['--filter', filter]);
+        expect({
+          containers: docker('ps', '--all', '--quiet', ...filters),
+          images: docker('images', '--all', '--quiet', ...filters),
+        }).toEqual({ containers: '', images: '' });
+      } finally {
+        await rm(cwd, { recursive: true, force: true });
+      }
+    },
+  );
+});
