@@ -111,6 +111,7 @@ export abstract class BaseContainer implements Container {
     });
   }
 
+  /** Calls {@link BaseContainer.stop}, so `await using container = ...` stops the container at the end of the scope. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
   }

@@ -41,8 +41,16 @@ export class ExecOutputCollector {
     this.#append(stream, this.#decoders[stream].decode(keep, { stream: true }));
   }
 
-  /** The first exception a streaming callback threw, if any. */
-  get callbackError(): { error: unknown } | undefined {
+  /**
+   * The first exception a streaming callback threw, if any. Once a callback has thrown, no
+   * callback is called again; the output is still collected.
+   */
+  get callbackError():
+    | {
+        /** The value the callback threw (wrapped, so that a thrown `undefined` is still reported). */
+        error: unknown;
+      }
+    | undefined {
     return this.#callbackError;
   }
 

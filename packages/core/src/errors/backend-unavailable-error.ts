@@ -7,6 +7,7 @@ const marker = Symbol.for('snapbox.error.BackendUnavailableError');
  * credentials, or an optional SDK is not installed. The message says where it tried.
  */
 export class BackendUnavailableError extends SnapboxError {
+  /** The backend that could not be reached, e.g. `'docker'` or `'daytona'`. */
   readonly backend: string;
   /** Where the connection was attempted (a socket path, a URL), when known. */
   readonly endpoint: string | undefined;

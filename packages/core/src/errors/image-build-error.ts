@@ -4,6 +4,7 @@ const marker = Symbol.for('snapbox.error.ImageBuildError');
 
 /** Building an image (for example from a Dockerfile) failed; `logTail` holds the end of the build log. */
 export class ImageBuildError extends SnapboxError {
+  /** The Dockerfile whose build failed, when the image was built from one. */
   readonly dockerfilePath: string | undefined;
   /** The last lines the build printed. */
   readonly logTail: string;

@@ -4,6 +4,7 @@ const marker = Symbol.for('snapbox.error.ImageNotFoundError');
 
 /** The image to start from is not on the engine and could not be pulled. */
 export class ImageNotFoundError extends SnapboxError {
+  /** The image reference that was not found, e.g. `debian:12`. */
   readonly image: string;
 
   constructor(options: { image: string; detail?: string; cause?: unknown }) {

@@ -7,6 +7,7 @@ const marker = Symbol.for('snapbox.error.NotASnapshotError');
  * Nothing was deleted: snapbox only ever removes what it made.
  */
 export class NotASnapshotError extends SnapboxError {
+  /** The id that was passed to `deleteSnapshot` and refused. */
   readonly snapshotId: string;
 
   constructor(options: { snapshotId: string; reason?: string; cause?: unknown }) {

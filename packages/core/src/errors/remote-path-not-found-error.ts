@@ -4,6 +4,7 @@ const marker = Symbol.for('snapbox.error.RemotePathNotFoundError');
 
 /** A download (or `readFile`) named a path that does not exist inside the container. */
 export class RemotePathNotFoundError extends SnapboxError {
+  /** The absolute path inside the container that does not exist. */
   readonly remotePath: string;
 
   constructor(options: { remotePath: string; container?: string | undefined; cause?: unknown }) {

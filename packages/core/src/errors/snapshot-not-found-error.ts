@@ -7,6 +7,7 @@ const marker = Symbol.for('snapbox.error.SnapshotNotFoundError');
  * belongs to another engine). Take a new snapshot, or keep snapshots with `keep: true`.
  */
 export class SnapshotNotFoundError extends SnapboxError {
+  /** The id of the snapshot that no longer exists. */
   readonly snapshotId: string;
 
   constructor(options: { snapshotId: string; cause?: unknown }) {

@@ -7,7 +7,9 @@ const marker = Symbol.for('snapbox.error.UnsupportedCapabilityError');
  * the engine cannot enforce, and the like. The message names the capability and the backend.
  */
 export class UnsupportedCapabilityError extends SnapboxError {
+  /** The capability that was asked for, e.g. `snapshots` or `diskGiB`. */
   readonly capability: string;
+  /** The backend that lacks it, e.g. `'docker'`, when known. */
   readonly backend: string | undefined;
 
   constructor(options: { capability: string; backend?: string; detail?: string; cause?: unknown }) {

@@ -3,7 +3,9 @@ import { hostname } from 'node:os';
 
 /** What the labels of a resource say about its owner. */
 export interface OwnerRecord {
+  /** The owner process id. */
   pid: number;
+  /** The host name of the machine the owner process runs on. */
   host: string;
   /** ms since the epoch; used to tell a reused pid from the original owner. */
   processStartedAt: number;

@@ -32,9 +32,13 @@ export const snapboxLabels = {
   managed: 'org.snapbox.managed',
   /** `'container'`, `'snapshot'` or `'build'`. */
   kind: 'org.snapbox.kind',
+  /** The id of the session ({@link SessionInfo.id}) that created the resource. */
   session: 'org.snapbox.session',
+  /** The owner process id, in decimal. */
   ownerPid: 'org.snapbox.owner.pid',
+  /** The owner's host name. */
   ownerHost: 'org.snapbox.owner.host',
+  /** When the owner process started, in ms since the epoch, in decimal. */
   ownerStartedAt: 'org.snapbox.owner.started-at',
   /** `'true'` on a snapshot made with `keep: true`: session cleanup leaves it. */
   keep: 'org.snapbox.keep',
@@ -42,6 +46,7 @@ export const snapboxLabels = {
   parentSnapshot: 'org.snapbox.parent-snapshot',
   /** The image the lineage started from. */
   baseImage: 'org.snapbox.base-image',
+  /** When the resource was created, in ms since the epoch, in decimal. */
   createdAt: 'org.snapbox.created-at',
 } as const;
 

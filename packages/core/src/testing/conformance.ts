@@ -38,7 +38,12 @@ export interface ConformanceOptions {
    * Capabilities the backend lacks, each with the reason. Their tests are reported as skipped
    * with the reason in the title, never as passed.
    */
-  unsupported?: { snapshots?: string; backgroundProcessKill?: string };
+  unsupported?: {
+    /** Why the backend has no snapshots; skips every snapshot test. */
+    snapshots?: string;
+    /** Why the backend cannot kill the background children of a timed-out command; skips that test. */
+    backgroundProcessKill?: string;
+  };
   /** Per-test timeout in ms. Default 60 000. */
   testTimeoutMs?: number;
 }
@@ -53,7 +58,9 @@ export interface ConformanceOptions {
  */
 export function describeContainerConformance(options: ConformanceOptions): void {
   if (vitest === undefined) {
-    throw new Error('describeContainerConformance needs vitest: install it (npm install -D vitest) and call it from a test file.');
+    throw new Error(
+      'describeContainerConformance needs vitest: install it (npm install -D vitest) and call it from a test file.',
+    );
   }
   const { afterAll, beforeAll, describe, expect, it } = vitest;
   const { factory, image } = options;

@@ -4,6 +4,8 @@ export {
   MemoryContainer,
   type MemoryExecContext,
   type MemoryExecHandler,
+  type MemoryExecHandlerResult,
   type MemoryFactory,
   type MemoryFactoryOptions,
 } from './memory-container.js';
+export type { MemorySnapshotInfo } from './memory-session.js';

@@ -90,38 +90,39 @@ export interface MemoryExecContext {
 }
 
 /**
+ * What a {@link MemoryExecHandler} may return instead of a bare exit status. An `ExecResult`
+ * fits too. `output` and `truncated` are ignored: the result is built from the streams, with
+ * the call's `maxOutputBytes`.
+ */
+export interface MemoryExecHandlerResult {
+  /** The command's exit status, an integer. Default 0. */
+  exitCode?: number;
+  /** Appended to stdout after anything written through {@link MemoryExecContext.stdout} (a string is UTF-8). */
+  stdout?: string | Uint8Array;
+  /** Appended to stderr after anything written through {@link MemoryExecContext.stderr} (a string is UTF-8). */
+  stderr?: string | Uint8Array;
+  /** Ignored: the interleaved output is rebuilt from `stdout` and `stderr`. */
+  output?: string;
+  /** Ignored: truncation follows the call's `maxOutputBytes`. */
+  truncated?: boolean;
+}
+
+/**
  * A custom command handler for memory containers (see {@link createMemoryFactory}). It runs
  * first for every `exec`. Return:
  * - `undefined` to let the built-in shell run the command (output already written through
  *   `ctx.stdout` stays);
  * - a number: the exit status;
- * - `{ exitCode?, stdout?, stderr? }` (an `ExecResult` too): output appended after anything
- *   written through the context, and the exit status (default 0). `output` and `truncated`
- *   are ignored: the result is built from the streams, with the call's `maxOutputBytes`.
+ * - a {@link MemoryExecHandlerResult} `{ exitCode?, stdout?, stderr? }` (an `ExecResult` too):
+ *   output appended after anything written through the context, and the exit status
+ *   (default 0). `output` and `truncated` are ignored: the result is built from the streams,
+ *   with the call's `maxOutputBytes`.
  *
  * A handler that throws makes `exec` reject with that error.
  */
-export type MemoryExecHandler = (context: MemoryExecContext) =>
-  | number
-  | {
-      exitCode?: number;
-      stdout?: string | Uint8Array;
-      stderr?: string | Uint8Array;
-      output?: string;
-      truncated?: boolean;
-    }
-  | undefined
-  | Promise<
-      | number
-      | {
-          exitCode?: number;
-          stdout?: string | Uint8Array;
-          stderr?: string | Uint8Array;
-          output?: string;
-          truncated?: boolean;
-        }
-      | undefined
-    >;
+export type MemoryExecHandler = (
+  context: MemoryExecContext,
+) => number | MemoryExecHandlerResult | undefined | Promise<number | MemoryExecHandlerResult | undefined>;
 
 /** Options of {@link createMemoryFactory}. */
 export interface MemoryFactoryOptions {
@@ -136,8 +137,24 @@ export interface MemoryFactoryOptions {
   images?: Record<
     string,
     {
-      files?: Record<string, string | Uint8Array | { content: string | Uint8Array; mode?: number }>;
+      /**
+       * Files added to the base tree, by absolute path (missing folders are created). A string
+       * is written as UTF-8.
+       */
+      files?: Record<
+        string,
+        | string
+        | Uint8Array
+        | {
+            /** The file's content; a string is written as UTF-8. */
+            content: string | Uint8Array;
+            /** The file's permission bits, e.g. `0o755`. Default `0o644` for a new file. */
+            mode?: number;
+          }
+      >;
+      /** The image's absolute working directory, created when missing. Default `/`. */
       workdir?: string;
+      /** The image's environment, seen by every command (`start()` and `exec` env override it). */
       env?: Record<string, string>;
     }
   >;
@@ -150,12 +167,7 @@ export interface MemoryFactoryOptions {
  */
 export interface MemoryFactory extends SnapshotableContainerFactory<MemoryContainer> {
   /** The snapshots that exist now, oldest first, with their `keep` flag. */
-  listSnapshots(): Array<{
-    readonly id: string;
-    readonly keep: boolean;
-    readonly createdAt: Date;
-    readonly container: string | undefined;
-  }>;
+  listSnapshots(): MemorySnapshotInfo[];
   /** The containers started and not yet stopped. */
   liveContainers(): MemoryContainer[];
   /**
@@ -164,7 +176,12 @@ export interface MemoryFactory extends SnapshotableContainerFactory<MemoryContai
    * usable (a new "process"), and kept snapshots still restore.
    * @returns what was stopped and deleted.
    */
-  endSession(): { stoppedContainers: MemoryContainer[]; deletedSnapshots: string[] };
+  endSession(): {
+    /** The containers that were running and are now stopped. */
+    stoppedContainers: MemoryContainer[];
+    /** The ids of the deleted snapshots (those not taken with `keep: true`). */
+    deletedSnapshots: string[];
+  };
 }
 
 const defaultPath = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';

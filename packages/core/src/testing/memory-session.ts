@@ -24,8 +24,11 @@ export interface MemoryImage {
 
 /** What the factory's `listSnapshots()` reports about one snapshot. */
 export interface MemorySnapshotInfo {
+  /** The snapshot id, `memory-snapshot:<uuid>`. */
   readonly id: string;
+  /** True when it was taken with `keep: true`: `endSession()` leaves it. */
   readonly keep: boolean;
+  /** When it was taken. */
   readonly createdAt: Date;
   /** The name of the container it was taken from. */
   readonly container: string | undefined;
