@@ -3,14 +3,14 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const roots = ['packages', 'examples'];
+const roots = ['packages', 'examples', '.'];
 let passed = 0;
 let failed = 0;
 let skipped = 0;
 const rows = [];
 for (const root of roots) {
   if (!existsSync(root)) continue;
-  for (const name of readdirSync(root)) {
+  for (const name of root === '.' ? ['bench'] : readdirSync(root)) {
     const file = join(root, name, 'test-report.json');
     if (!existsSync(file)) continue;
     const report = JSON.parse(readFileSync(file, 'utf8'));

@@ -1,0 +1,59 @@
+import type { Container } from '@snapbox/core';
+import type { Random } from './random.js';
+
+/** What one action did, as {@link GoExploreTask.step} reports it. */
+export interface StepResult<Observation> {
+  /** What the task sees after the action; {@link GoExploreTask.cellOf} maps it to a cell. */
+  observation: Observation;
+  /** The reward of this action; a trajectory's score is the sum of its rewards. A finite number. */
+  reward: number;
+  /**
+   * True when the episode is over: exploration from this state stops, and a cell reached this
+   * way is archived but never chosen to return to.
+   */
+  done: boolean;
+}
+
+/** Passed to every call into the task. */
+export interface TaskContext {
+  /**
+   * Aborted when the run is aborted or failed elsewhere; pass it to `exec` (`{ signal }`) so a
+   * long command stops at once. An error thrown after it aborted does not count as a failure.
+   */
+  readonly signal: AbortSignal;
+  /** The worker making the call, from 0; `-1` for the initial reset and for a replay. */
+  readonly worker: number;
+}
+
+/**
+ * The environment to explore, as user code: how to prepare it, act in it, and recognise states.
+ *
+ * Everything the task needs to remember must live in the container's filesystem (files written
+ * by `reset` and `step`): that is what a snapshot captures and a return restores. State kept in
+ * the task object's own fields is not restored and breaks returns.
+ *
+ * @typeParam Action what the policy chooses and a trajectory records.
+ * @typeParam Observation what a step reports and a cell is computed from.
+ */
+export interface GoExploreTask<Action, Observation> {
+  /**
+   * Prepares the initial state in a freshly started container (install tools, write the start
+   * files) and returns the first observation. Called once per run, before the first snapshot,
+   * and once per {@link replay}.
+   */
+  reset(container: Container, context: TaskContext): Promise<Observation> | Observation;
+  /** Applies one action in a running container. Must not stop the container or snapshot it. */
+  step(
+    container: Container,
+    action: Action,
+    context: TaskContext,
+  ): Promise<StepResult<Observation>> | StepResult<Observation>;
+  /**
+   * The archive key of an observation: states with the same key are one cell, and only the best
+   * trajectory to each cell is kept. Coarser keys mean fewer cells and faster progress along
+   * what the key distinguishes. Must return a string.
+   */
+  cellOf(observation: Observation): string;
+  /** A random action, drawn only from `rng` so that seeded runs repeat. The default policy. */
+  sampleAction(rng: Random): Action;
+}
