@@ -1,7 +1,7 @@
 import { NotASnapshotError, snapboxLabels } from '@snapbox/core';
 import type Docker from 'dockerode';
 import { statusOf } from './docker-connection.js';
-import { deleteSnapshotImage, reclaimDanglingSnapshots, reclaimImages } from './snapshot-images.js';
+import { deleteSnapshotImage, reclaimDanglingSnapshots, reclaimImages, snapshotIdOfTag } from './snapshot-images.js';
 
 /** Removes a container of ours, whatever its state. A container that is already gone is fine. */
 export async function removeContainer(docker: Docker, id: string): Promise<boolean> {
@@ -35,15 +35,20 @@ export interface SessionResources {
 /** Every container and every session-scoped (not kept) snapshot that carries `session`. */
 export async function findSessionResources(docker: Docker, session: string): Promise<SessionResources> {
   const filter = { label: [`${snapboxLabels.managed}=true`, `${snapboxLabels.session}=${session}`] };
+  // Podman 4 lists no image at all for two label filters: filter images by session alone.
+  const imageFilter = { label: [`${snapboxLabels.session}=${session}`] };
   const [containers, images] = await Promise.all([
     docker.listContainers({ all: true, filters: JSON.stringify(filter) }),
-    docker.listImages({ filters: JSON.stringify(filter) } as Docker.ListImagesOptions),
+    docker.listImages({ filters: JSON.stringify(imageFilter) } as Docker.ListImagesOptions),
   ]);
   return {
     containers: containers.map((container) => container.Id),
     snapshots: images
       .filter(
-        (image) => image.Labels?.[snapboxLabels.kind] === 'snapshot' && image.Labels?.[snapboxLabels.keep] !== 'true',
+        (image) =>
+          image.Labels?.[snapboxLabels.managed] === 'true' &&
+          image.Labels?.[snapboxLabels.kind] === 'snapshot' &&
+          image.Labels?.[snapboxLabels.keep] !== 'true',
       )
       .flatMap((image) => (image.RepoTags ?? []).filter((tag) => tag !== '<none>:<none>')),
   };
@@ -70,7 +75,9 @@ export async function removeAll(
   let deletedSnapshots = 0;
   const notASnapshot: string[] = [];
   const deferred: string[] = [];
-  for (const reference of resources.snapshots) {
+  for (const tag of resources.snapshots) {
+    // Tags listed by the engine may be spelled the engine's way (docker.io/library/... on Podman).
+    const reference = snapshotIdOfTag(tag, repository) ?? tag;
     try {
       const outcome = await deleteSnapshotImage(docker, reference, repository);
       if (outcome.outcome !== 'absent') deletedSnapshots++;

@@ -66,6 +66,7 @@ export class DockerContainer extends BaseContainer implements SnapshotableContai
   readonly #backend: ResolvedBackend;
   #state: ContainerState = 'created';
   #starting: Promise<void> | undefined;
+  #stopping: Promise<void> | undefined;
   #id: string | undefined;
   #engineName: string | undefined;
   #env: Record<string, string> = {};
@@ -197,6 +198,14 @@ export class DockerContainer extends BaseContainer implements SnapshotableContai
     try {
       await container.start();
       const info = await container.inspect();
+      if ((this.#options.resources?.gpu ?? 0) > 0 && !info.HostConfig.DeviceRequests?.length) {
+        throw new UnsupportedCapabilityError({
+          capability: 'resources.gpu',
+          backend: 'docker',
+          detail:
+            "the engine ignored the GPU request (Podman's Docker-compatible API does); remove gpu, or use Docker with a GPU device driver",
+        });
+      }
       this.#engineName = info.Name.replace(/^\//, '');
       this.#env = { ...env };
       this.#state = 'running';
@@ -290,12 +299,20 @@ export class DockerContainer extends BaseContainer implements SnapshotableContai
   }
 
   async stop(): Promise<void> {
-    if (this.#starting !== undefined) await this.#starting.catch(() => undefined);
-    if (this.#state === 'stopped' || this.#id === undefined) {
-      this.#state = 'stopped';
-      return;
+    // Concurrent calls share one removal, so every caller returns once the container is gone.
+    this.#stopping ??= this.#stop();
+    try {
+      await this.#stopping;
+    } catch (error) {
+      this.#stopping = undefined;
+      throw error;
     }
+  }
+
+  async #stop(): Promise<void> {
+    if (this.#starting !== undefined) await this.#starting.catch(() => undefined);
     this.#state = 'stopped';
+    if (this.#id === undefined) return;
     const { docker, tracker } = this.#backend;
     try {
       await removeContainer(docker, this.#id);
@@ -310,11 +327,9 @@ export class DockerContainer extends BaseContainer implements SnapshotableContai
   }
 
   stopAndRemoveSync(): void {
-    if (this.#state === 'stopped' || this.#id === undefined) {
-      this.#state = 'stopped';
-      return;
-    }
     this.#state = 'stopped';
+    if (this.#id === undefined || this.#stopping !== undefined) return;
+    this.#stopping = Promise.resolve();
     const { tracker } = this.#backend;
     tracker.runSync({ containers: [this.#id] });
     tracker.untrackContainer(this.#id);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import {
+  ContainerNotStartedError,
   ExecAbortedError,
   type ExecOptions,
   ExecOutputCollector,
@@ -10,6 +11,8 @@ import {
 } from '@snapbox/core';
 import type Docker from 'dockerode';
 import { wrapEngineError } from './docker-connection.js';
+import { isNotRunningError } from './engine-flavor.js';
+import { ExecStartFailure } from './exec-start-failure.js';
 
 /**
  * Every process a command starts inherits this variable (unless it scrubs its environment), so
@@ -81,6 +84,15 @@ export async function runExec(request: RunExecRequest): Promise<ExecResult> {
     });
     stream = (await exec.start({ hijack: true, stdin: false })) as Duplex;
   } catch (error) {
+    if (isNotRunningError(error)) {
+      // The container died or was removed behind our back (OOM kill, `docker rm -f`).
+      throw new ContainerNotStartedError({
+        operation: 'exec',
+        state: 'stopped',
+        container: request.containerId,
+        cause: error,
+      });
+    }
     throw wrapEngineError(error, docker, `run ${request.display}`);
   }
 
@@ -89,7 +101,10 @@ export async function runExec(request: RunExecRequest): Promise<ExecResult> {
     let stopReason: { kind: 'timeout' } | { kind: 'abort'; reason: unknown } | undefined;
     const timers: NodeJS.Timeout[] = [];
     let killDone: Promise<unknown> = Promise.resolve(undefined);
-    const demux = new FrameDemuxer((stream, payload) => collector.push(stream, payload));
+    const startFailure = new ExecStartFailure();
+    const demux = new FrameDemuxer((stream, payload) => {
+      if (!startFailure.capture(payload)) collector.push(stream, payload);
+    });
 
     const cleanup = () => {
       finished = true;
@@ -122,10 +137,12 @@ export async function runExec(request: RunExecRequest): Promise<ExecResult> {
         return;
       }
       try {
-        const exitCode = await exitCodeOf(exec);
+        const engineExitCode = await exitCodeOf(exec);
+        const failure = startFailure.outcome();
+        if (failure !== undefined) collector.push('stderr', failure.stderr);
         const callbackError = collector.callbackError;
         if (callbackError !== undefined) reject(callbackError.error);
-        else resolve(collector.result(exitCode));
+        else resolve(collector.result(failure?.exitCode ?? engineExitCode));
       } catch (error) {
         reject(wrapEngineError(error, docker, `read the exit code of ${request.display}`));
       }
@@ -152,6 +169,8 @@ export async function runExec(request: RunExecRequest): Promise<ExecResult> {
       reject(wrapEngineError(error, docker, `read the output of ${request.display}`));
     });
     options.signal?.addEventListener('abort', onAbort, { once: true });
+    // An abort while the exec was being created (slow over ssh) fired no event we could hear.
+    if (options.signal?.aborted) onAbort();
     if (options.timeoutMs !== undefined) timers.push(setTimeout(() => stop({ kind: 'timeout' }), options.timeoutMs));
 
     // A background job that keeps stdout open keeps the stream open after the command itself
@@ -181,13 +200,32 @@ async function exitCodeOf(exec: Docker.Exec): Promise<number> {
   throw new SnapboxError('ENGINE_ERROR', { message: 'The engine never reported the exit code of the command.' });
 }
 
+/** How long the kill script may take before the kill is reported as failed. */
+const killTimeoutMs = 15_000;
+
 /** Kills every process in the container that carries `marker` (see {@link execMarkerVariable}). */
 export async function killMarked(docker: Docker, containerId: string, marker: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`the kill script did not finish within ${killTimeoutMs} ms`)),
+      killTimeoutMs,
+    );
+  });
+  try {
+    await Promise.race([runKillScript(docker, containerId, marker), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function runKillScript(docker: Docker, containerId: string, marker: string): Promise<void> {
   const exec = await docker.getContainer(containerId).exec({
     Cmd: ['sh', '-c', killScript, 'snapbox-kill', marker],
     AttachStdout: true,
     AttachStderr: true,
   });
+  // Attached, not detached: Podman never reports that a detached exec has ended.
   const stream = (await exec.start({ hijack: true, stdin: false })) as Duplex;
   stream.resume();
   await new Promise<void>((resolve) => {

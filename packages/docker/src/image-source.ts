@@ -63,7 +63,15 @@ export async function ensureImage(docker: Docker, image: string, pull: PullPolic
   try {
     const progress = await docker.pull(image);
     await new Promise<void>((done, fail) => {
-      docker.modem.followProgress(progress, (error) => (error ? fail(error) : done()));
+      // An engine may answer 200 and report the failure as an event (Podman always does).
+      let failure: string | undefined;
+      docker.modem.followProgress(
+        progress,
+        (error) => (error ? fail(error) : failure !== undefined ? fail(new Error(failure)) : done()),
+        (event: { error?: string; errorDetail?: { message?: string } }) => {
+          if (event.error) failure ??= event.errorDetail?.message ?? event.error;
+        },
+      );
     });
   } catch (error) {
     if (isConnectionError(error)) throw wrapEngineError(error, docker, `pull ${image}`);

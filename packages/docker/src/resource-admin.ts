@@ -3,7 +3,8 @@ import type Docker from 'dockerode';
 import { removeContainer } from './cleanup-actions.js';
 import { type DockerBackendOptions, resolveBackend } from './docker-backend.js';
 import { wrapEngineError } from './docker-connection.js';
-import { deleteSnapshotImage, reclaimDanglingSnapshots } from './snapshot-images.js';
+import { normalizeImageId } from './engine-flavor.js';
+import { deleteSnapshotImage, reclaimDanglingSnapshots, snapshotIdOfTag } from './snapshot-images.js';
 
 /** The owner of a resource, from its labels, and whether it still runs. */
 export interface ResourceOwner extends OwnerRecord {
@@ -93,9 +94,9 @@ export async function listSnapshots(options: DockerBackendOptions = {}): Promise
   return images
     .filter((image) => image.Labels?.[snapboxLabels.kind] === 'snapshot')
     .flatMap((image): SnapshotInfo[] => {
-      const tags = (image.RepoTags ?? []).filter((tag) => tag.startsWith(`${repository}:`));
+      const tags = (image.RepoTags ?? []).flatMap((tag) => snapshotIdOfTag(tag, repository) ?? []);
       const base = {
-        imageId: image.Id,
+        imageId: normalizeImageId(image.Id),
         createdAt: new Date(image.Created * 1000),
         sizeBytes: image.Size,
         keep: image.Labels?.[snapboxLabels.keep] === 'true',

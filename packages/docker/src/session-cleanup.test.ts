@@ -47,7 +47,7 @@ async function expectGone(report: ChildReport, withinMs = 0): Promise<void> {
   // snapshots): they are its storage. Everything else of the session must be gone.
   const kept = new Set<string>();
   for (let id: string | undefined = report.kept; id; ) {
-    const info = await engine.getImage(id).inspect();
+    const info: { Id: string; Parent: string } = await engine.getImage(id).inspect();
     kept.add(info.Id);
     id = info.Parent || undefined;
   }

@@ -29,6 +29,12 @@ const workerPath = scriptPath('sync-worker');
 const watchdogPath = scriptPath('watchdog');
 
 /**
+ * Carries the watchdog's order (with the connection, which may hold an ssh key or a TLS key):
+ * a process's environment is readable only by its user, its command line by everyone.
+ */
+export const watchdogOrderVariable = 'SNAPBOX_WATCHDOG_ORDER';
+
+/**
  * What this process created on one engine and has not removed yet. At exit (normal, error or
  * signal) everything left is removed by one child process; a detached watchdog removes it if
  * this process dies without running anything (SIGKILL).
@@ -141,7 +147,11 @@ export class SessionTracker {
       ownerPid: session.pid,
     };
     // Detached: its own process group, so a Ctrl-C meant for us does not reach it, and it outlives us.
-    const child = spawn(process.execPath, [watchdogPath, JSON.stringify(order)], { detached: true, stdio: 'ignore' });
+    const child = spawn(process.execPath, [watchdogPath], {
+      detached: true,
+      stdio: 'ignore',
+      env: { ...process.env, [watchdogOrderVariable]: JSON.stringify(order) },
+    });
     child.on('error', () => {
       if (this.#watchdog === child) this.#watchdog = undefined;
     });

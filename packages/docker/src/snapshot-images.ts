@@ -2,6 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { currentSession, NotASnapshotError, snapboxLabels } from '@snapbox/core';
 import type Docker from 'dockerode';
 import { statusOf, wrapEngineError } from './docker-connection.js';
+import {
+  type EngineFlavor,
+  engineFlavor,
+  isImageGoneError,
+  normalizeImageId,
+  shortReference,
+} from './engine-flavor.js';
 import type { ImageConfig } from './image-source.js';
 
 /** The default repository of snapshot images: every snapshot is `snapbox-snapshot:<tag>`. */
@@ -24,6 +31,19 @@ export function newSnapshotReference(repository: string): string {
 export function isSnapshotReference(id: string, repository: string): boolean {
   const prefix = `${repository}:`;
   return id.startsWith(prefix) && tagPattern.test(id.slice(prefix.length));
+}
+
+/**
+ * The snapshot id that `tag` (an entry of an image's RepoTags) stands for, or undefined when the
+ * tag is in another repository. Podman reports `snapbox-snapshot:x` as
+ * `docker.io/library/snapbox-snapshot:x`.
+ */
+export function snapshotIdOfTag(tag: string, repository: string): string | undefined {
+  const colon = tag.lastIndexOf(':');
+  if (colon <= 0 || tag.includes('@')) return undefined;
+  const repo = tag.slice(0, colon);
+  if (repo !== repository && shortReference(repo) !== shortReference(repository)) return undefined;
+  return `${repository}:${tag.slice(colon + 1)}`;
 }
 
 /** What a snapshot image records about itself. */
@@ -60,11 +80,17 @@ export async function commitSnapshot(
   labels: Record<string, string>,
 ): Promise<void> {
   const [repo, tag] = splitReference(reference);
+  const allLabels = { ...(config?.Labels ?? {}), ...labels };
+  const query = { container: containerId, repo, tag, pause: true };
   try {
-    await docker.getContainer(containerId).commit({
-      _query: { container: containerId, repo, tag, pause: true },
-      _body: { ...snapshotConfig(config), Labels: { ...(config?.Labels ?? {}), ...labels } },
-    });
+    // Podman ignores the config body: the same config goes in as Dockerfile instructions.
+    await docker
+      .getContainer(containerId)
+      .commit(
+        (await engineFlavor(docker)) === 'podman'
+          ? { _query: { ...query, changes: configChanges(config, allLabels, 'podman') } }
+          : { _query: query, _body: { ...snapshotConfig(config), Labels: allLabels } },
+      );
   } catch (error) {
     throw wrapEngineError(error, docker, `snapshot container ${containerId}`);
   }
@@ -82,16 +108,16 @@ export async function flattenSnapshot(
   config: ImageConfig,
   labels: Record<string, string>,
 ): Promise<void> {
-  const [repo, tag] = splitReference(reference);
   const container = docker.getContainer(containerId);
   try {
+    const flavor = await engineFlavor(docker);
     await container.pause();
     try {
       const exported = (await container.export()) as unknown as NodeJS.ReadableStream;
+      // The tag goes in `repo` (documented by Docker): Podman ignores a separate `tag`.
       const progress: NodeJS.ReadableStream = await docker.importImage(exported, {
-        repo,
-        tag,
-        changes: configChanges(config, { ...(config?.Labels ?? {}), ...labels }),
+        repo: reference,
+        changes: configChanges(config, { ...(config?.Labels ?? {}), ...labels }, flavor),
       } as Record<string, unknown>);
       await new Promise<void>((resolve, reject) =>
         docker.modem.followProgress(progress, (error) => (error ? reject(error) : resolve())),
@@ -128,25 +154,41 @@ function snapshotConfig(imageConfig: ImageConfig): Record<string, unknown> {
   return out;
 }
 
-/** The same config as Dockerfile instructions, for import (which takes `changes`, not a config). */
-export function configChanges(imageConfig: ImageConfig, labels: Record<string, string>): string[] {
+/**
+ * The same config as Dockerfile instructions, for import (which takes `changes`, not a config)
+ * and for commit on Podman. The engines read values differently: Docker unquotes, unescapes
+ * and expands `$`; Podman only strips the outer double quotes.
+ */
+export function configChanges(
+  imageConfig: ImageConfig,
+  labels: Record<string, string>,
+  flavor: EngineFlavor,
+): string[] {
   const config = imageConfig as FullImageConfig | undefined;
+  const quoted = flavor === 'podman' ? (value: string) => `"${value}"` : dockerQuoted;
   const changes: string[] = [];
   for (const entry of config?.Env ?? []) {
     const eq = entry.indexOf('=');
-    if (eq > 0) changes.push(`ENV ${entry.slice(0, eq)}=${JSON.stringify(entry.slice(eq + 1))}`);
+    if (eq > 0) changes.push(`ENV ${entry.slice(0, eq)}=${quoted(entry.slice(eq + 1))}`);
   }
   const cmd = config?.Cmd;
   const entrypoint = config?.Entrypoint;
+  // ENTRYPOINT first: it clears an inherited CMD. Podman's commit starts from the container's
+  // config, so an image without an entrypoint needs an empty one instead of our keep-alive.
   if (Array.isArray(entrypoint) && entrypoint.length > 0) changes.push(`ENTRYPOINT ${JSON.stringify(entrypoint)}`);
+  else if (flavor === 'podman') changes.push('ENTRYPOINT []');
   if (Array.isArray(cmd) && cmd.length > 0) changes.push(`CMD ${JSON.stringify(cmd)}`);
   if (config?.WorkingDir) changes.push(`WORKDIR ${config.WorkingDir}`);
   if (config?.User) changes.push(`USER ${config.User}`);
   if (config?.StopSignal) changes.push(`STOPSIGNAL ${config.StopSignal}`);
   for (const port of Object.keys(config?.ExposedPorts ?? {})) changes.push(`EXPOSE ${port}`);
-  for (const [key, value] of Object.entries(labels))
-    changes.push(`LABEL ${JSON.stringify(key)}=${JSON.stringify(value)}`);
+  for (const [key, value] of Object.entries(labels)) changes.push(`LABEL ${quoted(key)}=${quoted(value)}`);
   return changes;
+}
+
+/** A double-quoted Dockerfile word whose `$` Docker does not expand. */
+function dockerQuoted(value: string): string {
+  return JSON.stringify(value).replaceAll('$', () => '\\$');
 }
 
 /** The result of {@link deleteSnapshotImage}. */
@@ -187,17 +229,49 @@ export async function deleteSnapshotImage(
     await docker.getImage(snapshotId).remove({ noprune: false });
     return { outcome: 'removed' };
   } catch (error) {
-    const status = statusOf(error);
-    if (status === 404) return { outcome: 'absent' };
-    if (status !== 409) throw wrapEngineError(error, docker, `delete snapshot ${snapshotId}`);
+    if (isImageGoneError(error)) return { outcome: 'absent' };
+    if (statusOf(error) !== 409) throw wrapEngineError(error, docker, `delete snapshot ${snapshotId}`);
   }
   try {
-    // Forcing a removal by reference only untags an image that is in use.
-    await docker.getImage(snapshotId).remove({ force: true, noprune: false });
+    if ((await engineFlavor(docker)) === 'podman') {
+      // Podman's forced removal would remove the containers that use the image too.
+      const tag = (info.RepoTags ?? []).find((candidate) => snapshotIdOfTag(candidate, repository) === snapshotId);
+      if (tag !== undefined) await untagOnPodman(docker, tag);
+    } else {
+      // Forcing a removal by reference only untags an image that is in use.
+      await docker.getImage(snapshotId).remove({ force: true, noprune: false });
+    }
   } catch (error) {
-    if (statusOf(error) !== 404) throw wrapEngineError(error, docker, `delete snapshot ${snapshotId}`);
+    if (!isImageGoneError(error)) throw wrapEngineError(error, docker, `delete snapshot ${snapshotId}`);
   }
-  return { outcome: 'deferred', imageId: info.Id };
+  return { outcome: 'deferred', imageId: normalizeImageId(info.Id) };
+}
+
+/** Removes one tag through Podman's own API (the Docker API has no untag). */
+function untagOnPodman(docker: Docker, tag: string): Promise<void> {
+  const [repo, tagName] = splitReference(tag);
+  // Podman's endpoints carry their own API version; a version pinned on the client is for the Docker API.
+  const modem = docker.modem as unknown as {
+    version?: string;
+    dial(options: object, callback: (error: unknown) => void): void;
+  };
+  return new Promise<void>((resolve, reject) => {
+    const pinned = modem.version;
+    modem.version = undefined;
+    try {
+      modem.dial(
+        {
+          path: `/v4.0.0/libpod/images/${encodeURIComponent(tag)}/untag?`,
+          method: 'POST',
+          options: { repo, tag: tagName },
+          statusCodes: { 200: true, 201: true, 404: 'no such image', 409: 'conflict', 500: 'server error' },
+        },
+        (error) => (error ? reject(error) : resolve()),
+      );
+    } finally {
+      modem.version = pinned;
+    }
+  });
 }
 
 /**
@@ -214,9 +288,8 @@ export async function reclaimImages(docker: Docker, imageIds: Iterable<string>):
       if (tags.length > 0 || info.Config?.Labels?.[snapboxLabels.managed] !== 'true') continue;
       await docker.getImage(imageId).remove({ noprune: false });
     } catch (error) {
-      const status = statusOf(error);
-      if (status === 409) stillUsed.push(imageId);
-      else if (status !== 404) throw wrapEngineError(error, docker, `reclaim image ${imageId}`);
+      if (statusOf(error) === 409) stillUsed.push(imageId);
+      else if (!isImageGoneError(error)) throw wrapEngineError(error, docker, `reclaim image ${imageId}`);
     }
   }
   return stillUsed;
@@ -230,19 +303,20 @@ export async function reclaimImages(docker: Docker, imageIds: Iterable<string>):
 export async function reclaimDanglingSnapshots(docker: Docker, session: string): Promise<number> {
   let images: Docker.ImageInfo[];
   try {
+    // Podman 4 lists no image at all for two label filters: the other labels are checked here.
     images = await docker.listImages({
       all: true,
-      filters: JSON.stringify({
-        dangling: ['true'],
-        label: [`${snapboxLabels.managed}=true`, `${snapboxLabels.session}=${session}`],
-      }),
+      filters: JSON.stringify({ dangling: ['true'], label: [`${snapboxLabels.session}=${session}`] }),
     } as Docker.ListImagesOptions);
   } catch (error) {
     throw wrapEngineError(error, docker, 'list deleted snapshots');
   }
+  images = images.filter(
+    (image) => image.Labels?.[snapboxLabels.managed] === 'true' && image.Labels?.[snapboxLabels.kind] === 'snapshot',
+  );
   const stillUsed = await reclaimImages(
     docker,
-    images.map((image) => image.Id),
+    images.map((image) => normalizeImageId(image.Id)),
   );
   return images.length - stillUsed.length;
 }

@@ -4,9 +4,9 @@
  * up (SIGKILL, a crash of the runtime) it removes every container and every session-scoped
  * snapshot labelled with the owner's session. A clean exit of the owner stops it with SIGTERM.
  */
-import Docker from 'dockerode';
 import { findSessionResources, removeAll } from './cleanup-actions.js';
-import type { SerializedConnection } from './docker-connection.js';
+import { resolveDocker, type SerializedConnection } from './docker-connection.js';
+import { watchdogOrderVariable } from './session-tracker.js';
 
 interface WatchdogOrder {
   connection: SerializedConnection;
@@ -15,7 +15,8 @@ interface WatchdogOrder {
   ownerPid: number;
 }
 
-const order = JSON.parse(process.argv[2] ?? '{}') as WatchdogOrder;
+const order = JSON.parse(process.env[watchdogOrderVariable] ?? '{}') as WatchdogOrder;
+delete process.env[watchdogOrderVariable];
 const pollMs = 1000;
 
 function ownerAlive(): boolean {
@@ -28,7 +29,7 @@ function ownerAlive(): boolean {
 }
 
 async function sweep(): Promise<void> {
-  const docker = new Docker(order.connection as Docker.DockerOptions);
+  const docker = resolveDocker(order.connection);
   // Twice: a container being created at the moment of death may appear a little later.
   for (let round = 0; round < 2; round++) {
     const resources = await findSessionResources(docker, order.session);
