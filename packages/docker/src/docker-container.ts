@@ -42,9 +42,24 @@ import { downloadDirectory, downloadFile, uploadDirectory, uploadFiles } from '.
 
 /** Where a container's filesystem comes from. */
 export type DockerSource =
-  | { kind: 'image'; image: string }
-  | { kind: 'dockerfile'; dockerfilePath: string }
-  | { kind: 'snapshot'; snapshotId: string };
+  | {
+      /** Start from an image on the engine. */
+      kind: 'image';
+      /** The image reference, pulled when missing if the pull policy allows it. */
+      image: string;
+    }
+  | {
+      /** Start from the image built from a Dockerfile. */
+      kind: 'dockerfile';
+      /** Path of the Dockerfile; its folder is the build context. */
+      dockerfilePath: string;
+    }
+  | {
+      /** Start from a snapshot made by snapbox. */
+      kind: 'snapshot';
+      /** The snapshot id returned by `snapshot()`. */
+      snapshotId: string;
+    };
 
 /** Options of a Docker container: the contract's, plus how to reach the engine. */
 export type DockerContainerOptions = ContainerOptions & DockerBackendOptions;

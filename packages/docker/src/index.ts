@@ -7,6 +7,7 @@ export {
   type ContainerInfo,
   listContainers,
   listSnapshots,
+  type PruneFailure,
   type PruneOptions,
   type PruneReport,
   prune,

@@ -8,6 +8,7 @@ import { deleteSnapshotImage, reclaimDanglingSnapshots, snapshotIdOfTag } from '
 
 /** The owner of a resource, from its labels, and whether it still runs. */
 export interface ResourceOwner extends OwnerRecord {
+  /** The session id of the owner process (label `org.snapbox.session`). */
   session: string;
   /** `'unknown'` when the owner ran on another host (its pid cannot be checked from here). */
   liveness: 'alive' | 'dead' | 'unknown';
@@ -19,27 +20,37 @@ export interface ResourceOwner extends OwnerRecord {
 export interface SnapshotInfo {
   /** The snapshot id (`<repository>:<tag>`), or undefined for a deleted one whose storage is still in use. */
   id: string | undefined;
+  /** The engine's image id. */
   imageId: string;
+  /** When the snapshot was taken. */
   createdAt: Date;
   /** Bytes of the image (shared layers counted in each image, as the engine reports it). */
   sizeBytes: number;
+  /** True for a snapshot made with `keep: true` (not removed at its owner's exit). */
   keep: boolean;
+  /** The process that took it. */
   owner: ResourceOwner;
   /** The snapshot this one was taken from (lineage), if it was taken from a restored container. */
   parentSnapshot: string | undefined;
+  /** The image (or Dockerfile) at the root of its lineage. */
   baseImage: string;
 }
 
 /** A container made by snapbox. */
 export interface ContainerInfo {
+  /** The engine's container id. */
   id: string;
+  /** The engine's container name. */
   name: string;
   /** The engine's state: `running`, `exited`, `paused`, ... */
   state: string;
+  /** When the container was created. */
   createdAt: Date;
+  /** The process that created it. */
   owner: ResourceOwner;
   /** The snapshot it was restored from, if any. */
   parentSnapshot: string | undefined;
+  /** The image (or Dockerfile) at the root of its lineage. */
   baseImage: string;
 }
 
@@ -127,13 +138,24 @@ export interface PruneOptions extends DockerBackendOptions {
   onProgress?(event: { kind: 'container' | 'snapshot'; id: string; index: number; total: number }): void;
 }
 
+/** A removal that failed during {@link prune}. */
+export interface PruneFailure {
+  /** The container id, snapshot id or image id concerned. */
+  id: string;
+  /** Why it failed. */
+  message: string;
+}
+
 /** What {@link prune} removed (or, with `dryRun`, would remove). */
 export interface PruneReport {
+  /** True when nothing was removed (`dryRun` was set). */
   dryRun: boolean;
+  /** The containers selected. */
   containers: ContainerInfo[];
+  /** The snapshots selected. */
   snapshots: SnapshotInfo[];
   /** Removals that failed, with the reason. */
-  errors: { id: string; message: string }[];
+  errors: PruneFailure[];
 }
 
 function selected(owner: ResourceOwner, createdAt: Date, options: PruneOptions): boolean {

@@ -36,7 +36,9 @@ export interface Cell<Action, Observation> {
 
 /** The part of a cell that the replacement rule compares. */
 export interface CellRank {
+  /** The total reward of the trajectory that reached the cell. */
   readonly score: number;
+  /** How many actions that trajectory took. */
   readonly trajectoryLength: number;
 }
 

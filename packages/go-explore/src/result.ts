@@ -37,10 +37,15 @@ export interface GoExploreTiming {
 
 /** A point of the best-score curve: the best score went up to `score` at `steps` container steps. */
 export interface BestScorePoint {
+  /** Container steps taken in the whole run when the best score rose. */
   readonly steps: number;
+  /** The new best score. */
   readonly score: number;
+  /** Length of the trajectory that reached it. */
   readonly trajectoryLength: number;
+  /** The iteration (one return and exploration) in which it happened. */
   readonly iteration: number;
+  /** Milliseconds since the run started. */
   readonly elapsedMs: number;
 }
 
