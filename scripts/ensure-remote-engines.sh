@@ -57,6 +57,7 @@ ensure_tcp() {
   SNAPBOX_SKIP_DEBIAN_IMAGE=1 bash scripts/ensure-test-images.sh
   if ! tcp_answers >/dev/null 2>&1; then
     need_root tcp
+    command -v ip >/dev/null 2>&1 || apt_install iproute2
     mkdir -p "${dir}"
     # Its own bridge: with `--bridge none` dockerd deletes docker0, the local engine's bridge.
     # No iptables, NAT or forwarding changes: the local engine owns those.
@@ -96,7 +97,8 @@ ensure_ssh() {
   need_root ssh
   bash scripts/ensure-docker-engine.sh
   command -v sshd >/dev/null 2>&1 || [ -x /usr/sbin/sshd ] || apt_install openssh-server
-  command -v ssh >/dev/null 2>&1 || apt_install openssh-client
+  # The client side (ssh, ssh-keygen, and ssh-agent for the tests).
+  command -v ssh-agent >/dev/null 2>&1 || apt_install openssh-client
   mkdir -p "${dir}" /run/sshd
   chmod 755 "${state}"
   chmod 700 "${dir}"

@@ -1,0 +1,17 @@
+import { describeContainerConformance } from '@snapbox/core/testing';
+import { createDockerFactory } from './index.js';
+import { describeEngineSuite } from './test-support/engine-suite.js';
+import { tinyImage } from './test-support/fixtures.js';
+import { tcpEngine } from './test-support/other-engines.js';
+
+// A second dockerd on a loopback port (scripts/ensure-remote-engines.sh starts it; a failure
+// fails this file). It has its own storage: nothing is shared with the local engine.
+const tcp = tcpEngine();
+
+describeContainerConformance({
+  name: tcp.name,
+  factory: createDockerFactory({ docker: tcp.connection }),
+  image: tinyImage,
+});
+
+describeEngineSuite(tcp, { concurrency: 4 });
