@@ -21,7 +21,9 @@ describe('main', () => {
       expect(result.code).toBe(0);
       expect(result.stderr).toBe('');
       expect(result.stdout).toMatch(/^Usage: snapbox <command> \[options\]/);
-      for (const command of commands) expect(result.stdout).toContain(`${command.path.join(' ')}  ${command.summary}`);
+      // Each command on its own line: its words, padding, its summary.
+      const lines = result.stdout.split('\n').map((line) => line.trim().replace(/\s{2,}/, '  '));
+      for (const command of commands) expect(lines).toContain(`${command.path.join(' ')}  ${command.summary}`);
     }
     expect((await run('--help')).stdout).toContain('presets list  List the presets of a Harbor registry');
   });
