@@ -176,10 +176,16 @@ async function main(): Promise<void> {
     setTimeout(exit, 30_000).unref();
     // snapbox's own containers and snapshots are removed by its exit cleanup, in 'exit'.
     Promise.all(drivers.map((driver) => driver.close().catch(() => undefined)))
-      .then(() => removeRun(engine, runId))
-      // An operation that was in flight may have created one more container meanwhile.
-      .then(() => new Promise((resolve) => setTimeout(resolve, 1_000)))
-      .then(() => removeRun(engine, runId))
+      .then(async () => {
+        // An operation in flight (here, in a child, or a `docker` process) may still create a
+        // container after a sweep: sweep until two in a row, 2 s apart, find nothing.
+        let quiet = 0;
+        for (let round = 0; round < 10 && quiet < 2; round++) {
+          const removed = await removeRun(engine, runId);
+          quiet = removed.containers + removed.images === 0 ? quiet + 1 : 0;
+          await new Promise((resolve) => setTimeout(resolve, 2_000));
+        }
+      })
       .then(() => rm(workDir, { recursive: true, force: true }))
       .finally(exit);
   };

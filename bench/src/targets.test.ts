@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { BenchResults, ThroughputResult } from './results.js';
-import { evaluateTargets } from './targets.js';
+import { evaluateTargets, explainOpMiss } from './targets.js';
 
 function results(overrides: Partial<BenchResults>): BenchResults {
   return {
@@ -138,5 +138,53 @@ describe('evaluateTargets', () => {
     expect(chain(150)?.met).toBe(true);
     expect(chain(151)?.met).toBe(false);
     expect(chain(150)?.detail[0]).toContain('flattened at generations 98, 197, 296');
+  });
+});
+
+describe('explainOpMiss', () => {
+  const profile = (calls: Record<string, number>) => ({
+    calls: Object.keys(calls).length,
+    byEndpoint: Object.fromEntries(
+      Object.entries(calls).map(([endpoint, ms]) => [endpoint, { perRep: 1, medianMs: ms }]),
+    ),
+  });
+
+  it('blames the extra calls and proposes the fix when they account for the gap', () => {
+    const text = explainOpMiss(
+      {
+        id: 'delete-snapshot',
+        label: 'delete a snapshot',
+        samples: { floor: [10, 10, 10], snapbox: [14, 14, 14] },
+        cpuMs: { floor: [2, 2, 2], snapbox: [2.5, 2.5, 2.5] },
+        apiCalls: {
+          floor: profile({ 'DELETE /images/{id}': 10 }),
+          snapbox: profile({ 'GET /images/{id}/json': 3.5, 'DELETE /images/{id}': 10 }),
+        },
+      },
+      1.4,
+    );
+    expect(text).toContain('the extra `GET /images/{id}/json` ×1 (median 3.50 ms) account for ~3.50 ms');
+    expect(text).toContain('Client CPU per repetition: snapbox 2.50 ms, floor 2.00 ms (+0.50 ms)');
+    expect(text).toContain('Fix: `deleteSnapshotImage`');
+    expect(text).not.toContain('noise');
+  });
+
+  it('calls a gap that neither calls nor client CPU explain noise, and proposes no fix', () => {
+    const text = explainOpMiss(
+      {
+        id: 'exec-1mib',
+        label: 'exec with 1 MiB of output',
+        samples: { floor: [300, 300, 300], snapbox: [380, 380, 380] },
+        cpuMs: { floor: [50, 50, 50], snapbox: [51, 51, 51] },
+        apiCalls: {
+          floor: profile({ 'POST /containers/{id}/exec': 2 }),
+          snapbox: profile({ 'POST /containers/{id}/exec': 2 }),
+        },
+      },
+      1.27,
+    );
+    expect(text).toContain('snapbox makes the same 1 Engine API calls as the floor');
+    expect(text).toContain('The remaining ~79.0 ms are in neither');
+    expect(text).not.toContain('Fix:');
   });
 });

@@ -1,4 +1,4 @@
-import { type ChildProcessByStdio, spawn } from 'node:child_process';
+import { type ChildProcessByStdio, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -143,6 +143,8 @@ export async function runTransfers(options: {
           const live = active.filter((child) => result.failed![child.tool] === undefined);
           for (let index = 0; index < live.length; index++) {
             const child = live[(index + round + cell) % live.length] as TransferChild;
+            // Start every repetition with no dirty pages left by the previous one's writes.
+            spawnSync('sync');
             const reply = await child.rep();
             if ('error' in reply) result.failed![child.tool] = reply.error;
             else if ('ms' in reply) {
