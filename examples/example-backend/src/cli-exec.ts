@@ -1,37 +1,19 @@
-import { randomUUID } from 'node:crypto';
 import {
   ExecAbortedError,
   type ExecOptions,
   ExecOutputCollector,
   type ExecResult,
   ExecTimeoutError,
+  execMarkerVariable,
+  killMarkedCommand,
+  newExecMarker,
   SnapboxError,
 } from '@snapbox/core';
 import type { DockerCli } from './docker-cli.js';
 
-/**
- * Every process a command starts inherits this variable, so the processes of a timed-out
- * command can be found by it in /proc/<pid>/environ: background jobs, `nohup` and `setsid`
- * children included, which escape any process group. Killing the local `docker exec` client
- * would kill nothing inside the container.
- */
-const markerVariable = 'SNAPBOX_EXEC_ID';
-
-// Freeze (SIGSTOP) every marked process so none forks between the scan and the kill, then
-// SIGKILL them; repeat until a scan finds nobody. The container's init (--init) reaps them.
-const killScript = `id="$1"
-for round in 1 2 3 4 5 6 7 8; do
-  found=""
-  for p in /proc/[0-9]*; do
-    if grep -qzx "${markerVariable}=$id" "$p/environ" 2>/dev/null; then
-      kill -STOP "\${p#/proc/}" 2>/dev/null; found="$found \${p#/proc/}"
-    fi
-  done
-  [ -z "$found" ] && exit 0
-  kill -KILL $found 2>/dev/null
-  sleep 0.05
-done
-exit 1`;
+// A timed-out command is killed inside the container by the marker every process of it
+// inherits (core's killMarkedCommand): killing the local `docker exec` client would kill
+// nothing inside the container.
 
 /** How long the local `docker exec` client may take to notice that its command was killed. */
 const clientGraceMs = 2_000;
@@ -63,10 +45,10 @@ export async function runExec(request: ExecRequest): Promise<ExecResult> {
       cause: options.signal.reason,
     });
   }
-  const marker = randomUUID();
+  const marker = newExecMarker();
   const args = ['exec'];
   if (request.workdir !== undefined) args.push('--workdir', request.workdir);
-  for (const [key, value] of Object.entries({ ...request.env, [markerVariable]: marker })) {
+  for (const [key, value] of Object.entries({ ...request.env, [execMarkerVariable]: marker })) {
     args.push('--env', `${key}=${value}`);
   }
   args.push(request.containerId, ...request.argv);
@@ -100,7 +82,7 @@ export async function runExec(request: ExecRequest): Promise<ExecResult> {
       if (callbackError !== undefined) throw callbackError.error;
       return collector.result(exitCode);
     }
-    const killed = await cli.run(['exec', request.containerId, 'sh', '-c', killScript, 'snapbox-kill', marker]);
+    const killed = await cli.run(['exec', request.containerId, ...killMarkedCommand(marker)]);
     // The client ends once its command is gone; if it lingers, it holds nothing we need.
     const grace = setTimeout(() => child.kill('SIGKILL'), clientGraceMs);
     await exited.catch(() => undefined);

@@ -10,6 +10,7 @@ export type {
 } from './container.js';
 export type { ContainerFactory, SnapshotableContainerFactory } from './container-factory.js';
 export * from './errors/index.js';
+export { execMarkerVariable, killMarkedCommand, newExecMarker } from './exec-marker.js';
 export { ExecOutputCollector } from './exec-output.js';
 export { isSnapshotable, isSnapshotableFactory } from './is-snapshotable.js';
 export { joinRemotePath, resolveInsideLocalRoot } from './local-paths.js';

@@ -1,3 +1,4 @@
+import { execMarkerVariable, killMarkedCommand } from '@snapbox/core';
 import { quoteCommandLine, quoteShellArg } from './shell-quote.js';
 
 /**
@@ -10,9 +11,6 @@ import { quoteCommandLine, quoteShellArg } from './shell-quote.js';
  * `/proc/<pid>/environ` — where a process-group kill would miss anything that left the group.
  * Its stdin is `/dev/null`: the session shell reads its own commands from stdin.
  */
-
-/** The name of the variable that marks the processes of one `exec`. */
-export const execMarkerVariable = 'SNAPBOX_EXEC_ID';
 
 /** The session command for one `exec`. */
 export function buildExecScript(options: {
@@ -31,22 +29,10 @@ export function buildExecScript(options: {
 }
 
 /**
- * The session command that SIGKILLs every process carrying the marker of one `exec`. It scans
- * three times, so that a process forked while the previous scan ran is caught too; it needs
- * only bash builtins.
+ * The session command that SIGKILLs every process carrying the marker of one `exec` (core's
+ * `killMarkedCommand`, the same as the Docker backend's). Its stdin is `/dev/null`, like the
+ * command's.
  */
 export function buildKillScript(marker: string): string {
-  const wanted = `${execMarkerVariable}=${marker}`;
-  const script = [
-    'for round in 1 2 3; do',
-    '  for f in /proc/[0-9]*/environ; do',
-    '    IFS=/ read -r _ _ p _ <<< "$f"',
-    '    while IFS= read -r -d "" v; do',
-    `      if [ "$v" = ${quoteShellArg(wanted)} ]; then kill -9 "$p" 2>/dev/null; break; fi`,
-    '    done 2>/dev/null < "$f"',
-    '  done',
-    'done',
-    'exit 0',
-  ].join('\n');
-  return `bash -c ${quoteShellArg(script)} < /dev/null`;
+  return `${quoteCommandLine(killMarkedCommand(marker))} < /dev/null`;
 }

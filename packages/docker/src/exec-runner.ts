@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import {
   ContainerNotStartedError,
@@ -7,37 +6,15 @@ import {
   ExecOutputCollector,
   type ExecResult,
   ExecTimeoutError,
+  execMarkerVariable,
+  killMarkedCommand,
+  newExecMarker,
   SnapboxError,
 } from '@snapbox/core';
 import type Docker from 'dockerode';
 import { wrapEngineError } from './docker-connection.js';
 import { isNotRunningError } from './engine-flavor.js';
 import { ExecStartFailure } from './exec-start-failure.js';
-
-/**
- * Every process a command starts inherits this variable (unless it scrubs its environment), so
- * a timed-out command is killed by finding its marker in /proc/<pid>/environ: that catches
- * background jobs, `nohup` and `setsid` children, which escape the process group. Ending the
- * exec's stream kills nothing, and the engine has no "kill exec" call.
- */
-export const execMarkerVariable = 'SNAPBOX_EXEC_ID';
-
-// Freeze first (SIGSTOP) so nothing forks between the scan and the kill, then SIGKILL; repeat
-// until a scan finds nobody. Init (docker-init) reaps what dies.
-const killScript = `id="$1"
-for round in 1 2 3 4 5 6 7 8; do
-  found=""
-  for p in /proc/[0-9]*; do
-    pid="\${p#/proc/}"
-    if grep -qzx "${execMarkerVariable}=$id" "$p/environ" 2>/dev/null; then
-      kill -STOP "$pid" 2>/dev/null; found="$found $pid"
-    fi
-  done
-  [ -z "$found" ] && exit 0
-  kill -KILL $found 2>/dev/null
-  sleep 0.05
-done
-exit 1`;
 
 /** How long to wait for the stream after the main process exited or was killed. */
 const drainGraceMs = 500;
@@ -66,7 +43,7 @@ export async function runExec(request: RunExecRequest): Promise<ExecResult> {
       cause: options.signal.reason,
     });
   }
-  const marker = randomUUID();
+  const marker = newExecMarker();
   const container = docker.getContainer(request.containerId);
   const env = Object.entries({ ...request.env, [execMarkerVariable]: marker }).map(([key, value]) => `${key}=${value}`);
 
@@ -203,7 +180,7 @@ async function exitCodeOf(exec: Docker.Exec): Promise<number> {
 /** How long the kill script may take before the kill is reported as failed. */
 const killTimeoutMs = 15_000;
 
-/** Kills every process in the container that carries `marker` (see {@link execMarkerVariable}). */
+/** Kills every process in the container that carries `marker` (see core's `killMarkedCommand`). */
 export async function killMarked(docker: Docker, containerId: string, marker: string): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
@@ -221,7 +198,7 @@ export async function killMarked(docker: Docker, containerId: string, marker: st
 
 async function runKillScript(docker: Docker, containerId: string, marker: string): Promise<void> {
   const exec = await docker.getContainer(containerId).exec({
-    Cmd: ['sh', '-c', killScript, 'snapbox-kill', marker],
+    Cmd: killMarkedCommand(marker),
     AttachStdout: true,
     AttachStderr: true,
   });

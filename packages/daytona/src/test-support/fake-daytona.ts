@@ -56,6 +56,8 @@ interface FakeFile {
 }
 
 const markerPattern = /SNAPBOX_EXEC_ID=([0-9a-f-]+)/;
+/** The kill script takes the marker as its argument (core's `killMarkedCommand`). */
+const killPattern = / snapbox-kill '?([0-9a-f-]+)'? < \/dev\/null$/;
 const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** The shared state behind one fake client and all its sandboxes. */
@@ -209,7 +211,8 @@ export class FakeSandbox implements DaytonaSandbox {
       const marker = markerPattern.exec(request.command)?.[1];
       if (request.runAsync !== true) {
         // The only synchronous command the backend sends is the kill script.
-        if (marker !== undefined) this.#fake.kill(marker);
+        const killed = killPattern.exec(request.command)?.[1];
+        if (killed !== undefined) this.#fake.kill(killed);
         return { cmdId: this.#fake.newId('cmd'), exitCode: 0, stdout: '', stderr: '' };
       }
       const command: FakeCommand = {
