@@ -32,7 +32,10 @@ export class ExecOutputCollector {
   push(stream: StreamName, chunk: Uint8Array | string): void {
     const bytes = typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk;
     if (bytes.length === 0) return;
-    this.#notify(stream, this.#callbackDecoders[stream].decode(bytes, { stream: true }));
+    // Without a callback to hear it, decoding the whole chunk a second time is wasted work.
+    if (this.#wantsCallback(stream)) {
+      this.#notify(stream, this.#callbackDecoders[stream].decode(bytes, { stream: true }));
+    }
     const room = this.#limit - this.#kept[stream];
     const keep = room >= bytes.length ? bytes : bytes.subarray(0, Math.max(0, room));
     if (keep.length < bytes.length) this.#truncated = true;
@@ -58,15 +61,13 @@ export class ExecOutputCollector {
   result(exitCode: number): ExecResult {
     for (const stream of ['stdout', 'stderr'] as const) {
       this.#append(stream, this.#decoders[stream].decode());
-      this.#notify(stream, this.#callbackDecoders[stream].decode());
+      if (this.#wantsCallback(stream)) this.#notify(stream, this.#callbackDecoders[stream].decode());
     }
-    return {
-      exitCode,
-      output: this.#output.join(''),
-      stdout: this.#text.stdout.join(''),
-      stderr: this.#text.stderr.join(''),
-      truncated: this.#truncated,
-    };
+    const stdout = this.#text.stdout.join('');
+    const stderr = this.#text.stderr.join('');
+    // With one stream silent, `output` is the other stream's text: no need to join it twice.
+    const output = stderr === '' ? stdout : stdout === '' ? stderr : this.#output.join('');
+    return { exitCode, output, stdout, stderr, truncated: this.#truncated };
   }
 
   /** The result of a command that was killed before it exited (`exitCode` -1). */
@@ -78,6 +79,11 @@ export class ExecOutputCollector {
     if (text === '') return;
     this.#text[stream].push(text);
     this.#output.push(text);
+  }
+
+  #wantsCallback(stream: StreamName): boolean {
+    const callback = stream === 'stdout' ? this.#callbacks.onStdout : this.#callbacks.onStderr;
+    return callback !== undefined && this.#callbackError === undefined;
   }
 
   #notify(stream: StreamName, text: string): void {
