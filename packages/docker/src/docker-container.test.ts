@@ -27,6 +27,7 @@ async function start(container: DockerContainer, env?: Record<string, string>): 
 let scratch = '';
 beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'snapbox-docker-test-'));
+  await writeFile(join(scratch, 'upload-after'), 'uploaded during a snapshot\n');
 });
 afterAll(async () => {
   await Promise.allSettled(started.map((container) => container.stop()));
@@ -127,6 +128,29 @@ describe('snapshots on the engine', () => {
     } finally {
       await engine.getImage(impostor).remove();
     }
+  });
+
+  it('runs commands and transfers asked for during a snapshot after it, not into the paused container', async () => {
+    const box = await start(factory.fromImage({ image: tinyImage }));
+    // A large diff keeps the container paused for a while (about 0.7 s here).
+    await box.exec('head -c 104857600 /dev/zero > /ballast');
+    const snapshotting = box.snapshot();
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const [written, uploaded] = await Promise.all([
+      box.exec('echo after > /after'),
+      box.uploadFiles([{ localPath: join(scratch, 'upload-after'), remotePath: '/uploaded-after' }]),
+    ]).catch((error: unknown) => {
+      throw new Error(`an operation during the snapshot failed: ${String(error)}`);
+    });
+    expect(written.exitCode).toBe(0);
+    expect(uploaded).toBeUndefined();
+    const snapshotId = await snapshotting;
+    const restored = await start(box.fromSnapshot(snapshotId));
+    const seen = await restored.exec('ls / ; test -s /ballast && echo ballast-ok');
+    expect(seen.stdout).toContain('ballast-ok');
+    expect(seen.stdout).not.toContain('after');
+    await restored.stop();
+    await box.deleteSnapshot(snapshotId);
   });
 
   it('reclaims the storage of a snapshot deleted while in use, once the last dependent is gone', async () => {

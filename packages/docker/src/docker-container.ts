@@ -355,6 +355,7 @@ export class DockerContainer extends BaseContainer implements SnapshotableContai
     assertExecOptions(options);
     this.assertRunning('exec');
     const argv = typeof command === 'string' ? ['bash', '-lc', command] : command;
+    await this.#snapshotsSettled();
     return runExec({
       docker: this.#backend.docker,
       containerId: this.#id as string,
@@ -369,12 +370,14 @@ export class DockerContainer extends BaseContainer implements SnapshotableContai
   async uploadFiles(files: readonly FileTransfer[]): Promise<void> {
     this.assertRunning('uploadFiles');
     assertFileTransfers(files, 'files');
+    await this.#snapshotsSettled();
     await uploadFiles(this.#backend.docker, this.#id as string, files);
   }
 
   async downloadFiles(files: readonly FileTransfer[]): Promise<void> {
     this.assertRunning('downloadFiles');
     assertFileTransfers(files, 'files');
+    await this.#snapshotsSettled();
     for (const file of files) {
       await downloadFile(this.#backend.docker, this.#id as string, file.remotePath, file.localPath, this.name);
     }
@@ -384,6 +387,7 @@ export class DockerContainer extends BaseContainer implements SnapshotableContai
     this.assertRunning('uploadDir');
     assertNonEmptyString(localDir, 'localDir');
     assertAbsoluteRemotePath(remoteDir, 'remoteDir');
+    await this.#snapshotsSettled();
     await uploadDirectory(this.#backend.docker, this.#id as string, localDir, remoteDir);
   }
 
@@ -391,7 +395,17 @@ export class DockerContainer extends BaseContainer implements SnapshotableContai
     this.assertRunning('downloadDir');
     assertAbsoluteRemotePath(remoteDir, 'remoteDir');
     assertNonEmptyString(localDir, 'localDir');
+    await this.#snapshotsSettled();
     await downloadDirectory(this.#backend.docker, this.#id as string, remoteDir, localDir, this.name);
+  }
+
+  /**
+   * Waits for the snapshots already asked for. The engine pauses the container while it
+   * commits, and refuses an exec into a paused container; an operation called after
+   * `snapshot()` also belongs after it, not inside the snapshot.
+   */
+  #snapshotsSettled(): Promise<unknown> {
+    return this.#snapshotQueue;
   }
 
   async snapshot(options: SnapshotOptions = {}): Promise<string> {
@@ -432,6 +446,7 @@ export class DockerContainer extends BaseContainer implements SnapshotableContai
       tracker.untrackSnapshot(reference);
       throw error;
     }
+    tracker.committedHere.add(reference);
     return reference;
   }
 
@@ -444,8 +459,11 @@ export class DockerContainer extends BaseContainer implements SnapshotableContai
   async deleteSnapshot(snapshotId: string): Promise<void> {
     assertNonEmptyString(snapshotId, 'snapshotId');
     const { docker, repository, tracker } = this.#backend;
-    const outcome = await deleteSnapshotImage(docker, snapshotId, repository);
+    const outcome = await deleteSnapshotImage(docker, snapshotId, repository, {
+      committedHere: tracker.committedHere.has(snapshotId),
+    });
     tracker.untrackSnapshot(snapshotId);
+    tracker.committedHere.delete(snapshotId);
     if (outcome.outcome === 'deferred') tracker.reclaimPending = true;
   }
 
@@ -460,6 +478,7 @@ export class DockerContainer extends BaseContainer implements SnapshotableContai
       throw new NotASnapshotError({ snapshotId, reason: `the image has no ${snapboxLabels.managed} label` });
     }
     tracker.untrackSnapshot(snapshotId);
+    tracker.committedHere.delete(snapshotId);
   }
 }
 

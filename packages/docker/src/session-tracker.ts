@@ -49,6 +49,11 @@ export class SessionTracker {
   #watchdog: ChildProcess | undefined;
   /** A snapshot was deleted while in use: its storage waits for the last dependent. */
   reclaimPending = false;
+  /**
+   * Snapshots this process committed (kept ones too) and has not deleted: deleting one of
+   * these skips the label check, since snapbox made the image behind the tag.
+   */
+  readonly committedHere = new Set<string>();
 
   constructor(docker: Docker, repository: string, options: { watchdog: boolean }) {
     this.docker = docker;

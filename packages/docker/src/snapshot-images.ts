@@ -211,20 +211,19 @@ export async function deleteSnapshotImage(
   docker: Docker,
   snapshotId: string,
   repository: string,
+  options: {
+    /**
+     * The snapshot was committed by this process under this random tag: skip the label check
+     * (an inspect) that guards against removing an image snapbox did not create.
+     */
+    committedHere?: boolean;
+  } = {},
 ): Promise<SnapshotDeletion> {
   if (!isSnapshotReference(snapshotId, repository)) {
     throw new NotASnapshotError({ snapshotId, reason: `snapbox snapshot ids look like ${repository}:<tag>` });
   }
-  let info: Docker.ImageInspectInfo;
-  try {
-    info = await docker.getImage(snapshotId).inspect();
-  } catch (error) {
-    if (statusOf(error) === 404) return { outcome: 'absent' };
-    throw wrapEngineError(error, docker, `inspect snapshot ${snapshotId}`);
-  }
-  if (info.Config?.Labels?.[snapboxLabels.managed] !== 'true') {
-    throw new NotASnapshotError({ snapshotId, reason: `the image has no ${snapboxLabels.managed} label` });
-  }
+  let info = options.committedHere === true ? undefined : await inspectSnapshot(docker, snapshotId);
+  if (info === null) return { outcome: 'absent' };
   try {
     await docker.getImage(snapshotId).remove({ noprune: false });
     return { outcome: 'removed' };
@@ -232,6 +231,9 @@ export async function deleteSnapshotImage(
     if (isImageGoneError(error)) return { outcome: 'absent' };
     if (statusOf(error) !== 409) throw wrapEngineError(error, docker, `delete snapshot ${snapshotId}`);
   }
+  // In use by a container: untag now, reclaim the image later. That needs the image's id.
+  info ??= await inspectSnapshot(docker, snapshotId);
+  if (info === null) return { outcome: 'absent' };
   try {
     if ((await engineFlavor(docker)) === 'podman') {
       // Podman's forced removal would remove the containers that use the image too.
@@ -245,6 +247,21 @@ export async function deleteSnapshotImage(
     if (!isImageGoneError(error)) throw wrapEngineError(error, docker, `delete snapshot ${snapshotId}`);
   }
   return { outcome: 'deferred', imageId: normalizeImageId(info.Id) };
+}
+
+/** The snapshot's image, `null` when there is none; refuses an image without our label. */
+async function inspectSnapshot(docker: Docker, snapshotId: string): Promise<Docker.ImageInspectInfo | null> {
+  let info: Docker.ImageInspectInfo;
+  try {
+    info = await docker.getImage(snapshotId).inspect();
+  } catch (error) {
+    if (statusOf(error) === 404) return null;
+    throw wrapEngineError(error, docker, `inspect snapshot ${snapshotId}`);
+  }
+  if (info.Config?.Labels?.[snapboxLabels.managed] !== 'true') {
+    throw new NotASnapshotError({ snapshotId, reason: `the image has no ${snapboxLabels.managed} label` });
+  }
+  return info;
 }
 
 /** Removes one tag through Podman's own API (the Docker API has no untag). */
