@@ -1,23 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { CliIo } from './cli-io.js';
-import { commands, main } from './main.js';
-
-async function run(...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-  };
-  const code = await main(argv, io);
-  return { code, stdout, stderr };
-}
+import { commands } from './main.js';
+import { runCli } from './test-support/run-cli.js';
 
 describe('main', () => {
   it('lists every command for --help, -h and help, on stdout with exit 0', async () => {
     for (const argv of [['--help'], ['-h'], ['help']]) {
-      const result = await run(...argv);
+      const result = await runCli(...argv);
       expect(result.code).toBe(0);
       expect(result.stderr).toBe('');
       expect(result.stdout).toMatch(/^Usage: snapbox <command> \[options\]/);
@@ -25,50 +14,50 @@ describe('main', () => {
       const lines = result.stdout.split('\n').map((line) => line.trim().replace(/\s{2,}/, '  '));
       for (const command of commands) expect(lines).toContain(`${command.path.join(' ')}  ${command.summary}`);
     }
-    expect((await run('--help')).stdout).toContain('presets list  List the presets of a Harbor registry');
+    expect((await runCli('--help')).stdout).toContain('presets list  List the presets of a Harbor registry');
   });
 
   it('prints a command’s usage for "help <command>" and "<command> --help"', async () => {
-    const viaHelp = await run('help', 'presets', 'list');
-    const viaFlag = await run('presets', 'list', '--help');
+    const viaHelp = await runCli('help', 'presets', 'list');
+    const viaFlag = await runCli('presets', 'list', '--help');
     expect(viaHelp.code).toBe(0);
     expect(viaFlag.code).toBe(0);
     expect(viaHelp.stdout).toMatch(/^Usage: snapbox presets list \[--registry FILE\|URL\] \[--agents a,b\] \[--json\]/);
     expect(viaFlag.stdout).toBe(viaHelp.stdout);
-    const group = await run('help', 'presets');
+    const group = await runCli('help', 'presets');
     expect(group.code).toBe(0);
     expect(group.stdout).toContain('Usage: snapbox presets <command>');
   });
 
   it('prints usage on stderr and exits 2 without a command, or for an unknown one', async () => {
-    const none = await run();
+    const none = await runCli();
     expect(none).toMatchObject({ code: 2, stdout: '' });
     expect(none.stderr).toMatch(/^Usage: snapbox <command>/);
 
-    const unknown = await run('frobnicate', '--now');
+    const unknown = await runCli('frobnicate', '--now');
     expect(unknown).toMatchObject({ code: 2, stdout: '' });
     expect(unknown.stderr).toMatch(/^snapbox: unknown command "frobnicate"\n\nUsage: snapbox <command>/);
 
-    const unknownSub = await run('presets', 'delete');
+    const unknownSub = await runCli('presets', 'delete');
     expect(unknownSub).toMatchObject({ code: 2, stdout: '' });
     expect(unknownSub.stderr).toMatch(/^snapbox: unknown command "presets delete"\n\nUsage: snapbox presets <command>/);
 
-    const groupOnly = await run('presets');
+    const groupOnly = await runCli('presets');
     expect(groupOnly.code).toBe(2);
     expect(groupOnly.stderr).toContain('"presets" needs a command');
 
-    const unknownHelp = await run('help', 'frobnicate');
+    const unknownHelp = await runCli('help', 'frobnicate');
     expect(unknownHelp.code).toBe(2);
     expect(unknownHelp.stderr).toContain('unknown command "frobnicate"');
   });
 
   it('exits 2 with a pointer to --help for a bad option', async () => {
-    const result = await run('presets', 'list', '--registry');
+    const result = await runCli('presets', 'list', '--registry');
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(
       /^snapbox presets list: Option '--registry <value>' argument missing\nRun "snapbox presets list --help" for usage\.\n$/,
     );
-    const positional = await run('presets', 'list', 'extra');
+    const positional = await runCli('presets', 'list', 'extra');
     expect(positional.code).toBe(2);
     expect(positional.stderr).toContain('Unexpected argument');
   });
@@ -77,7 +66,7 @@ describe('main', () => {
     const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
       version: string;
     };
-    expect(await run('--version')).toEqual({ code: 0, stdout: `${manifest.version}\n`, stderr: '' });
-    expect((await run('-V')).stdout).toBe(`${manifest.version}\n`);
+    expect(await runCli('--version')).toEqual({ code: 0, stdout: `${manifest.version}\n`, stderr: '' });
+    expect((await runCli('-V')).stdout).toBe(`${manifest.version}\n`);
   });
 });

@@ -4,22 +4,10 @@ import { snapboxLabels } from '@snapbox/core';
 import { createDockerFactory } from '@snapbox/docker';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIo } from '../cli-io.js';
-import { main } from '../main.js';
+import { runCli } from '../test-support/run-cli.js';
 
 const tinyImage = 'snapbox-fixture/tiny:1';
 const engine = new Docker();
-
-async function run(...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-  };
-  const code = await main(argv, io);
-  return { code, stdout, stderr };
-}
 
 interface Orphans {
   session: string;
@@ -85,7 +73,7 @@ afterAll(async () => {
 
 describe('snapbox ls', () => {
   it('lists our containers and snapshots with owner, liveness and lineage', async () => {
-    const result = await run('ls', '--json');
+    const result = await runCli('ls', '--json');
     expect(result.code).toBe(0);
     const listing = JSON.parse(result.stdout) as {
       containers: { id: string; owner: { session: string; liveness: string }; parentSnapshot?: string }[];
@@ -111,7 +99,7 @@ describe('snapbox ls', () => {
     });
     expect(listing.containers.some((c) => c.id === outsider.container)).toBe(false);
 
-    const table = await run('ls');
+    const table = await runCli('ls');
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(/CONTAINERS \(\d+\)/);
     // The child snapshot is drawn under its parent.
@@ -124,7 +112,7 @@ describe('snapbox ls', () => {
 
 describe('snapbox prune', () => {
   it('--dry-run shows what belongs to dead owners and removes nothing', async () => {
-    const result = await run('prune', '--dry-run', '--json');
+    const result = await runCli('prune', '--dry-run', '--json');
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout) as {
       dryRun: boolean;
@@ -141,7 +129,7 @@ describe('snapbox prune', () => {
   });
 
   it('removes what belongs to dead owners, leaving live, kept and foreign resources alone', async () => {
-    const result = await run('prune');
+    const result = await runCli('prune');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/removed \d+ container\(s\) and \d+ snapshot\(s\)/);
     expect(result.stderr).toContain('removing container');
@@ -155,19 +143,19 @@ describe('snapbox prune', () => {
     expect(await exists('image', outsider.image)).toBe(true);
     expect(await exists('image', tinyImage)).toBe(true);
 
-    const kept = await run('prune', '--include-kept', '--json');
+    const kept = await runCli('prune', '--include-kept', '--json');
     expect(kept.code).toBe(0);
     expect(await exists('image', orphans.kept)).toBe(false);
   });
 
   it('rejects a malformed duration and reports an unreachable engine', async () => {
-    const bad = await run('prune', '--older-than', 'soon');
+    const bad = await runCli('prune', '--older-than', 'soon');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--older-than/);
     const previous = process.env.DOCKER_HOST;
     process.env.DOCKER_HOST = 'unix:///tmp/snapbox-no-engine.sock';
     try {
-      const offline = await run('ls');
+      const offline = await runCli('ls');
       expect(offline.code).toBe(1);
       expect(offline.stderr).toContain('/tmp/snapbox-no-engine.sock');
     } finally {

@@ -6,22 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIo } from '../cli-io.js';
-import { main } from '../main.js';
+import { runCli } from '../test-support/run-cli.js';
 
 /** The real registry (shared/data/harbor/registry.json; see PROVENANCE.md beside it). */
 const realRegistry = fileURLToPath(new URL('../../../../../shared/data/harbor/registry.json', import.meta.url));
-
-async function run(...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-  };
-  const code = await main(argv, io);
-  return { code, stdout, stderr };
-}
 
 /**
  * Expected presets computed independently of @snapbox/presets: ARES's short names, one
@@ -58,7 +46,7 @@ afterAll(async () => {
 
 describe('snapbox presets list', () => {
   it('prints the presets of the real registry with their task counts (--json)', async () => {
-    const result = await run('presets', 'list', '--registry', realRegistry, '--json');
+    const result = await runCli('presets', 'list', '--registry', realRegistry, '--json');
     expect(result.code).toBe(0);
     const presets = JSON.parse(result.stdout) as unknown[];
     const expected = expectedPresets();
@@ -77,7 +65,7 @@ describe('snapbox presets list', () => {
   });
 
   it('prints a table by default, one line per preset', async () => {
-    const result = await run('presets', 'list', '--registry', realRegistry);
+    const result = await runCli('presets', 'list', '--registry', realRegistry);
     expect(result.code).toBe(0);
     const lines = result.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^NAME +TASKS {2}DESCRIPTION$/);
@@ -95,7 +83,7 @@ describe('snapbox presets list', () => {
   });
 
   it('adds <id>-<agent> presets for --agents', async () => {
-    const result = await run(
+    const result = await runCli(
       'presets',
       'list',
       '--registry',
@@ -123,7 +111,7 @@ describe('snapbox presets list', () => {
         { name: 'foo', version: '1', description: 'Foo, changed.', tasks: [task('a'), task('b')] },
       ]),
     );
-    const result = await run('presets', 'list', '--registry', path, '--json');
+    const result = await runCli('presets', 'list', '--registry', path, '--json');
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual([
       { name: 'foo', description: 'Foo.', numTasks: 1 },
@@ -145,7 +133,7 @@ describe('snapbox presets list', () => {
         { name: 'broken', version: '2', tasks: [{ name: 'x', path: 'p' }] },
       ]),
     );
-    const result = await run('presets', 'list', '--registry', path);
+    const result = await runCli('presets', 'list', '--registry', path);
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
     expect(result.stderr).toBe(
@@ -154,7 +142,7 @@ describe('snapbox presets list', () => {
   });
 
   it('exits 1 with a clear error when the registry cannot be read or downloaded', async () => {
-    const missing = await run('presets', 'list', '--registry', join(folder, 'absent.json'));
+    const missing = await runCli('presets', 'list', '--registry', join(folder, 'absent.json'));
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(
       /^snapbox presets list: Could not load the Harbor registry from .*absent\.json: no such file\./,
@@ -164,7 +152,7 @@ describe('snapbox presets list', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/registry.json`;
     await new Promise((resolve) => closed.close(resolve));
-    const refused = await run('presets', 'list', '--registry', url, '--json');
+    const refused = await runCli('presets', 'list', '--registry', url, '--json');
     expect(refused.code).toBe(1);
     expect(refused.stdout).toBe('');
     expect(refused.stderr).toContain(`Could not load the Harbor registry from ${url}: the download failed (`);
@@ -172,10 +160,10 @@ describe('snapbox presets list', () => {
   });
 
   it('exits 2 for an empty or invalid --agents list', async () => {
-    const empty = await run('presets', 'list', '--registry', realRegistry, '--agents', 'a,,b');
+    const empty = await runCli('presets', 'list', '--registry', realRegistry, '--agents', 'a,,b');
     expect(empty.code).toBe(2);
     expect(empty.stderr).toContain('--agents takes a comma-separated list of names');
-    const invalid = await run('presets', 'list', '--registry', realRegistry, '--agents', 'bad agent');
+    const invalid = await runCli('presets', 'list', '--registry', realRegistry, '--agents', 'bad agent');
     expect(invalid.code).toBe(2);
     expect(invalid.stderr).toContain('Invalid options.agents[0]');
     expect(invalid.stdout).toBe('');
