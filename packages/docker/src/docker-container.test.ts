@@ -12,7 +12,7 @@ import {
   UnsupportedCapabilityError,
 } from '@snapbox/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDockerFactory, DockerContainer } from './index.js';
+import { createDockerFactory, DockerContainer, listBuilds, prune } from './index.js';
 import { engine, imageExists, removeSessionBuilds, sessionLeftovers } from './test-support/engine.js';
 import { debianImage, tinyImage } from './test-support/fixtures.js';
 
@@ -185,6 +185,41 @@ describe('images and resources', () => {
     expect((await box.exec('ls -A /ctx | sort')).stdout).toBe('.dockerignore\nDockerfile\nkept.txt\n');
   });
 
+  it('lists built images as build cache and prunes the unused ones only when asked', async () => {
+    const build = async (name: string) => {
+      const dir = join(scratch, name);
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, 'Dockerfile'), `FROM ${tinyImage}\nRUN echo ${name} > /built\n`);
+      return factory.fromDockerfile({ dockerfilePath: join(dir, 'Dockerfile') });
+    };
+    const used = await start(await build('cache-used'));
+    const unusedBox = await start(await build('cache-unused'));
+    const imageOf = async (box: DockerContainer) => (await engine.getContainer(box.id as string).inspect()).Image;
+    const usedImage = await imageOf(used);
+    const unusedImage = await imageOf(unusedBox);
+    await unusedBox.stop();
+
+    const builds = await listBuilds();
+    const usedBuild = builds.find((b) => b.imageId === usedImage);
+    const unusedBuild = builds.find((b) => b.imageId === unusedImage);
+    expect(usedBuild?.inUse).toBe(true);
+    expect(unusedBuild?.inUse).toBe(false);
+    expect(unusedBuild?.tag).toMatch(/^snapbox-build:[0-9a-f]{16}$/);
+    expect(unusedBuild?.owner.isCurrentProcess).toBe(true);
+
+    expect((await prune({ dryRun: true })).builds).toEqual([]);
+    const planned = (await prune({ dryRun: true, includeBuilds: true })).builds.map((b) => b.imageId);
+    expect(planned).toContain(unusedImage);
+    expect(planned).not.toContain(usedImage);
+    expect(await imageExists(unusedImage)).toBe(true);
+
+    const report = await prune({ includeBuilds: true });
+    expect(report.errors).toEqual([]);
+    expect(await imageExists(unusedImage)).toBe(false);
+    expect(await imageExists(usedImage)).toBe(true);
+    expect((await used.exec('cat /built')).stdout).toBe('cache-used\n');
+  });
+
   it('reports a failed build with ImageBuildError and the end of the log', async () => {
     const dir = join(scratch, 'broken');
     await mkdir(dir, { recursive: true });
@@ -244,6 +279,20 @@ describe('images and resources', () => {
     expect(box.fromSnapshot(snapshotId)).toBeInstanceOf(ResearchBox);
     expect(ResearchBox.fromSnapshot({ snapshotId })).toBeInstanceOf(ResearchBox);
     await box.deleteSnapshot(snapshotId);
+  });
+});
+
+describe('synchronous removal of many containers', () => {
+  it('stopAndRemoveAllSync removes them all in one blocking call, and stop() after it is a no-op', async () => {
+    const boxes = await Promise.all(Array.from({ length: 4 }, () => start(factory.fromImage({ image: tinyImage }))));
+    const ids = boxes.map((box) => box.id as string);
+    const notStarted = factory.fromImage({ image: tinyImage });
+    DockerContainer.stopAndRemoveAllSync([...boxes, notStarted, boxes[0] as DockerContainer]);
+    for (const box of [...boxes, notStarted]) expect(box.state).toBe('stopped');
+    for (const id of ids) {
+      await expect(engine.getContainer(id).inspect()).rejects.toMatchObject({ statusCode: 404 });
+    }
+    await Promise.all(boxes.map((box) => box.stop()));
   });
 });
 

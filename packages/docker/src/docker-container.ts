@@ -29,6 +29,7 @@ import { type DockerBackendOptions, type ResolvedBackend, resolveBackend } from 
 import { engineMessage, statusOf, wrapEngineError } from './docker-connection.js';
 import { runExec } from './exec-runner.js';
 import { buildDockerfile, describeImage, ensureImage, type ResolvedImage } from './image-source.js';
+import type { SessionTracker } from './session-tracker.js';
 import {
   commitSnapshot,
   deleteSnapshotImage,
@@ -342,12 +343,36 @@ export class DockerContainer extends BaseContainer implements SnapshotableContai
   }
 
   stopAndRemoveSync(): void {
-    this.#state = 'stopped';
-    if (this.#id === undefined || this.#stopping !== undefined) return;
-    this.#stopping = Promise.resolve();
-    const { tracker } = this.#backend;
-    tracker.runSync({ containers: [this.#id] });
-    tracker.untrackContainer(this.#id);
+    DockerContainer.stopAndRemoveAllSync([this]);
+  }
+
+  /**
+   * {@link stopAndRemoveSync} for many containers at once: one blocking child process per
+   * engine instead of one per container (each costs a Node.js start), for an exit handler that
+   * removes a whole pool.
+   */
+  static stopAndRemoveAllSync(containers: readonly DockerContainer[]): void {
+    const byTracker = new Map<SessionTracker, DockerContainer[]>();
+    for (const container of containers) {
+      container.#state = 'stopped';
+      if (container.#id === undefined || container.#stopping !== undefined) continue;
+      container.#stopping = Promise.resolve();
+      const { tracker } = container.#backend;
+      byTracker.set(tracker, [...(byTracker.get(tracker) ?? []), container]);
+    }
+    let failure: { error: unknown } | undefined;
+    for (const [tracker, group] of byTracker) {
+      const ids = group.map((container) => container.#id as string);
+      try {
+        tracker.runSync({ containers: ids });
+        for (const id of ids) tracker.untrackContainer(id);
+      } catch (error) {
+        // Still tracked, so the exit cleanup tries again; and so may an async stop().
+        for (const container of group) container.#stopping = undefined;
+        failure ??= { error };
+      }
+    }
+    if (failure !== undefined) throw failure.error;
   }
 
   async exec(command: string | readonly string[], options: ExecOptions = {}): Promise<ExecResult> {

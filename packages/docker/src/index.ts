@@ -4,7 +4,9 @@ export { DockerContainer, type DockerContainerOptions, type DockerSource } from 
 export { createDockerFactory, type DockerFactory } from './docker-factory.js';
 export type { PullPolicy } from './image-source.js';
 export {
+  type BuildInfo,
   type ContainerInfo,
+  listBuilds,
   listContainers,
   listSnapshots,
   type PruneFailure,

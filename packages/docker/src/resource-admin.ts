@@ -2,7 +2,7 @@ import { currentSession, type OwnerRecord, ownerLiveness, snapboxLabels } from '
 import type Docker from 'dockerode';
 import { removeContainer } from './cleanup-actions.js';
 import { type DockerBackendOptions, resolveBackend } from './docker-backend.js';
-import { wrapEngineError } from './docker-connection.js';
+import { statusOf, wrapEngineError } from './docker-connection.js';
 import { normalizeImageId } from './engine-flavor.js';
 import { deleteSnapshotImage, reclaimDanglingSnapshots, snapshotIdOfTag } from './snapshot-images.js';
 
@@ -52,6 +52,22 @@ export interface ContainerInfo {
   parentSnapshot: string | undefined;
   /** The image (or Dockerfile) at the root of its lineage. */
   baseImage: string;
+}
+
+/** An image built by `fromDockerfile`, kept on the engine as build cache. */
+export interface BuildInfo {
+  /** Its tag (`snapbox-build:<hash of the Dockerfile's path>`), or undefined once untagged. */
+  tag: string | undefined;
+  /** The engine's image id. */
+  imageId: string;
+  /** When it was built. */
+  createdAt: Date;
+  /** Bytes of the image, as the engine reports it. */
+  sizeBytes: number;
+  /** The process that built it (another process building the same Dockerfile reuses it). */
+  owner: ResourceOwner;
+  /** Whether a container (running or not) uses it now: such an image is never pruned. */
+  inUse: boolean;
 }
 
 function ownerOf(labels: Record<string, string>): ResourceOwner {
@@ -119,6 +135,28 @@ export async function listSnapshots(options: DockerBackendOptions = {}): Promise
     });
 }
 
+/** Every image `fromDockerfile` built on the engine (build cache), with whether it is in use. */
+export async function listBuilds(options: DockerBackendOptions = {}): Promise<BuildInfo[]> {
+  const { docker } = resolveBackend({ ...options, watchdog: false });
+  const [images, containers] = await Promise.all([
+    managed(docker, 'list built images', () =>
+      docker.listImages({ filters: managedFilter } as Docker.ListImagesOptions),
+    ),
+    managed(docker, 'list containers', () => docker.listContainers({ all: true })),
+  ]);
+  const used = new Set(containers.map((container) => normalizeImageId(container.ImageID)));
+  return images
+    .filter((image) => image.Labels?.[snapboxLabels.kind] === 'build')
+    .map((image) => ({
+      tag: (image.RepoTags ?? []).find((tag) => tag !== '<none>:<none>'),
+      imageId: normalizeImageId(image.Id),
+      createdAt: new Date(image.Created * 1000),
+      sizeBytes: image.Size,
+      owner: ownerOf(image.Labels ?? {}),
+      inUse: used.has(normalizeImageId(image.Id)),
+    }));
+}
+
 /** Which resources {@link prune} removes. */
 export interface PruneOptions extends DockerBackendOptions {
   /** Only report what would be removed. */
@@ -134,8 +172,14 @@ export interface PruneOptions extends DockerBackendOptions {
   includeKept?: boolean;
   /** Also containers (default `true`); {@link pruneSnapshots} sets it to `false`. */
   includeContainers?: boolean;
+  /**
+   * Also the images `fromDockerfile` built (build cache, shared by every process that builds the
+   * same Dockerfile, so selected by age alone: `olderThanMs` when given), except those a
+   * container uses. Default `false`.
+   */
+  includeBuilds?: boolean;
   /** Called before each removal. */
-  onProgress?(event: { kind: 'container' | 'snapshot'; id: string; index: number; total: number }): void;
+  onProgress?(event: { kind: 'container' | 'snapshot' | 'build'; id: string; index: number; total: number }): void;
 }
 
 /** A removal that failed during {@link prune}. */
@@ -154,6 +198,8 @@ export interface PruneReport {
   containers: ContainerInfo[];
   /** The snapshots selected. */
   snapshots: SnapshotInfo[];
+  /** The built images selected (empty unless `includeBuilds`). */
+  builds: BuildInfo[];
   /** Removals that failed, with the reason. */
   errors: PruneFailure[];
 }
@@ -181,9 +227,17 @@ export async function prune(options: PruneOptions = {}): Promise<PruneReport> {
   const snapshots = (await listSnapshots(options)).filter(
     (s) => selected(s.owner, s.createdAt, options) && (!s.keep || options.includeKept === true),
   );
-  const report: PruneReport = { dryRun: options.dryRun === true, containers, snapshots, errors: [] };
+  const builds =
+    options.includeBuilds === true
+      ? (await listBuilds(options)).filter(
+          (build) =>
+            !build.inUse &&
+            (options.olderThanMs === undefined || Date.now() - build.createdAt.getTime() > options.olderThanMs),
+        )
+      : [];
+  const report: PruneReport = { dryRun: options.dryRun === true, containers, snapshots, builds, errors: [] };
   if (report.dryRun) return report;
-  const total = containers.length + snapshots.length;
+  const total = containers.length + snapshots.length + builds.length;
   let index = 0;
   for (const container of containers) {
     options.onProgress?.({ kind: 'container', id: container.id, index: index++, total });
@@ -205,6 +259,18 @@ export async function prune(options: PruneOptions = {}): Promise<PruneReport> {
     await reclaimDanglingSnapshots(docker, session).catch((error: unknown) =>
       report.errors.push({ id: `session ${session}`, message: String(error) }),
     );
+  }
+  for (const build of builds) {
+    const id = build.tag ?? build.imageId;
+    options.onProgress?.({ kind: 'build', id, index: index++, total });
+    // By tag: an image that snapshots were committed on stays as their parent, only untagged.
+    // Not forced: a container created since the listing keeps its image.
+    await docker
+      .getImage(id)
+      .remove({ noprune: false })
+      .catch((error: unknown) => {
+        if (statusOf(error) !== 404) report.errors.push({ id, message: String(error) });
+      });
   }
   return report;
 }

@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { snapboxLabels } from '@snapbox/core';
 import { createDockerFactory } from '@snapbox/docker';
@@ -146,6 +149,31 @@ describe('snapbox prune', () => {
     const kept = await runCli('prune', '--include-kept', '--json');
     expect(kept.code).toBe(0);
     expect(await exists('image', orphans.kept)).toBe(false);
+  });
+
+  it('--include-builds lists and removes unused build-cache images, and only with the flag', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'snapbox-cli-build-'));
+    try {
+      await writeFile(join(dir, 'Dockerfile'), `FROM ${tinyImage}\nRUN echo cli > /built\n`);
+      const box = createDockerFactory().fromDockerfile({ dockerfilePath: join(dir, 'Dockerfile') });
+      await box.start();
+      const imageId = (await engine.getContainer(box.id as string).inspect()).Image;
+      await box.stop();
+
+      const listing = JSON.parse((await runCli('ls', '--json')).stdout) as { builds: { imageId: string }[] };
+      expect(listing.builds.map((b) => b.imageId)).toContain(imageId);
+      const without = await runCli('prune', '--json');
+      expect((JSON.parse(without.stdout) as { builds: unknown[] }).builds).toEqual([]);
+      expect(await exists('image', imageId)).toBe(true);
+
+      const result = await runCli('prune', '--include-builds');
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(/removed \d+ container\(s\), \d+ snapshot\(s\) and [1-9]\d* build\(s\)/);
+      expect(await exists('image', imageId)).toBe(false);
+      expect(await exists('image', tinyImage)).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('rejects a malformed duration and reports an unreachable engine', async () => {

@@ -1,4 +1,4 @@
-import { type ContainerInfo, listContainers, listSnapshots, type SnapshotInfo } from '@snapbox/docker';
+import { type ContainerInfo, listBuilds, listContainers, listSnapshots, type SnapshotInfo } from '@snapbox/docker';
 import type { CliIo } from '../cli-io.js';
 import { type Command, parseCommandArgs } from '../command.js';
 import { formatAge, formatSize, formatTable } from '../format.js';
@@ -37,10 +37,11 @@ export const ls: Command = {
 
 Lists every container and snapshot image on the Docker engine (DOCKER_HOST, or the local
 socket) that carries snapbox's labels: its owner process, whether that process is alive
-(unknown for owners on other hosts), age, size, and which snapshot each came from.
+(unknown for owners on other hosts), age, size, and which snapshot each came from; then the
+images fromDockerfile built, kept as build cache.
 
 Options:
-  --json       print { containers: [...], snapshots: [...] } as JSON
+  --json       print { containers: [...], snapshots: [...], builds: [...] } as JSON
   -h, --help   show this help
 
 Exit status: 0 on success, 1 when the engine cannot be reached.
@@ -51,9 +52,9 @@ Exit status: 0 on success, 1 when the engine cannot be reached.
       io.stdout.write(this.usage);
       return 0;
     }
-    const [containers, snapshots] = await Promise.all([listContainers(), listSnapshots()]);
+    const [containers, snapshots, builds] = await Promise.all([listContainers(), listSnapshots(), listBuilds()]);
     if (values.json) {
-      io.stdout.write(`${JSON.stringify({ containers, snapshots }, null, 2)}\n`);
+      io.stdout.write(`${JSON.stringify({ containers, snapshots, builds }, null, 2)}\n`);
       return 0;
     }
     const containerRows = containers.map((c) => [
@@ -80,6 +81,17 @@ Exit status: 0 on success, 1 when the engine cannot be reached.
     io.stdout.write(
       `SNAPSHOTS (${snapshots.length})\n${formatTable([['SNAPSHOT', 'SIZE', 'AGE', 'OWNER', 'OWNER ALIVE', 'SCOPE', 'FROM'], ...snapshotRows])}\n`,
     );
+    if (builds.length > 0) {
+      const buildRows = builds.map((b) => [
+        b.tag ?? `(untagged) ${b.imageId.slice(7, 19)}`,
+        formatSize(b.sizeBytes),
+        formatAge(b.createdAt),
+        b.inUse ? 'yes' : 'no',
+      ]);
+      io.stdout.write(
+        `\nBUILDS (${builds.length}, build cache; snapbox prune --include-builds removes unused ones)\n${formatTable([['IMAGE', 'SIZE', 'AGE', 'IN USE'], ...buildRows])}\n`,
+      );
+    }
     return 0;
   },
 };

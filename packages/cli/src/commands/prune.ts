@@ -7,7 +7,8 @@ import { formatTable, parseDuration } from '../format.js';
 export const prune: Command = {
   path: ['prune'],
   summary: 'Remove the containers and snapshots of processes that are gone',
-  usage: `Usage: snapbox prune [--dry-run] [--older-than DURATION] [--all-sessions] [--include-kept] [--json]
+  usage: `Usage: snapbox prune [--dry-run] [--older-than DURATION] [--all-sessions] [--include-kept]
+                    [--include-builds] [--json]
 
 Removes containers and session snapshots that snapbox created and whose owner process is
 dead (checked by pid and start time on this host). Nothing without snapbox's labels is ever
@@ -19,6 +20,8 @@ Options:
                            hosts, whose liveness cannot be checked from here
   --all-sessions           also what belongs to live processes
   --include-kept           also snapshots made with keep: true
+  --include-builds         also the images fromDockerfile built (build cache) that no container
+                           uses, whoever built them; with --older-than, only older ones
   --json                   print the report as JSON
   -h, --help               show this help
 
@@ -31,6 +34,7 @@ removal failed or the engine cannot be reached, 2 for bad arguments.
       'older-than': { type: 'string' },
       'all-sessions': { type: 'boolean' },
       'include-kept': { type: 'boolean' },
+      'include-builds': { type: 'boolean' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     });
@@ -51,6 +55,7 @@ removal failed or the engine cannot be reached, 2 for bad arguments.
       dryRun: values['dry-run'] === true,
       allSessions: values['all-sessions'] === true,
       includeKept: values['include-kept'] === true,
+      includeBuilds: values['include-builds'] === true,
       ...(olderThanMs === undefined ? {} : { olderThanMs }),
       onProgress: values.json
         ? undefined
@@ -74,10 +79,16 @@ removal failed or the engine cannot be reached, 2 for bad arguments.
           `${s.owner.pid}@${s.owner.host}`,
           s.owner.liveness,
         ]),
+        ...report.builds.map((b) => [
+          'build',
+          b.tag ?? b.imageId.slice(7, 19),
+          `${b.owner.pid}@${b.owner.host}`,
+          b.owner.liveness,
+        ]),
       ];
       if (rows.length > 0) io.stdout.write(`${formatTable([['KIND', 'ID', 'OWNER', 'OWNER ALIVE'], ...rows])}\n`);
       io.stdout.write(
-        `${verb} ${report.containers.length} container(s) and ${report.snapshots.length} snapshot(s)${report.errors.length > 0 ? `; ${report.errors.length} failed` : ''}\n`,
+        `${verb} ${report.containers.length} container(s)${values['include-builds'] ? `, ${report.snapshots.length} snapshot(s) and ${report.builds.length} build(s)` : ` and ${report.snapshots.length} snapshot(s)`}${report.errors.length > 0 ? `; ${report.errors.length} failed` : ''}\n`,
       );
       for (const error of report.errors) io.stderr.write(`failed: ${error.id}: ${error.message}\n`);
     }
