@@ -8,7 +8,7 @@ export type {
   FileTransfer,
   Resources,
 } from './container.js';
-export type { ContainerFactory, SnapshotableContainerFactory } from './container-factory.js';
+export type { ContainerFactory, ContainerSource, SnapshotableContainerFactory } from './container-factory.js';
 export * from './errors/index.js';
 export { execMarkerVariable, killMarkedCommand, newExecMarker } from './exec-marker.js';
 export { ExecOutputCollector } from './exec-output.js';

@@ -10,6 +10,7 @@ import {
   assertOptionalStringRecord,
   BaseContainer,
   type ContainerOptions,
+  type ContainerSource,
   type ContainerState,
   currentSession,
   ExecAbortedError,
@@ -42,26 +43,8 @@ import { isSnapboxSnapshotName, nextSnapshotName } from './snapshot-names.js';
 import type { SyncErrorInfo } from './sync-protocol.js';
 import { runSyncJob } from './sync-runner.js';
 
-/** Where a container's filesystem comes from. */
-export type DaytonaSource =
-  | {
-      /** Started from an image. */
-      kind: 'image';
-      /** The image reference. */
-      image: string;
-    }
-  | {
-      /** Started from an image built from a Dockerfile. */
-      kind: 'dockerfile';
-      /** The Dockerfile's path on this machine. */
-      dockerfilePath: string;
-    }
-  | {
-      /** Restored from a snapshot. */
-      kind: 'snapshot';
-      /** The snapshot's name. */
-      snapshotId: string;
-    };
+/** Where a Daytona sandbox's filesystem comes from (core's `ContainerSource`). */
+export type DaytonaSource = ContainerSource;
 
 const fileCallConcurrency = 8;
 const exitCodePolls = 50;

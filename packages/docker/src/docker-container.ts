@@ -8,6 +8,7 @@ import {
   assertOptionalStringRecord,
   BaseContainer,
   type ContainerOptions,
+  type ContainerSource,
   type ContainerState,
   currentSession,
   type ExecOptions,
@@ -41,26 +42,8 @@ import {
 } from './snapshot-images.js';
 import { downloadDirectory, downloadFile, uploadDirectory, uploadFiles } from './tar-transfer.js';
 
-/** Where a container's filesystem comes from. */
-export type DockerSource =
-  | {
-      /** Start from an image on the engine. */
-      kind: 'image';
-      /** The image reference, pulled when missing if the pull policy allows it. */
-      image: string;
-    }
-  | {
-      /** Start from the image built from a Dockerfile. */
-      kind: 'dockerfile';
-      /** Path of the Dockerfile; its folder is the build context. */
-      dockerfilePath: string;
-    }
-  | {
-      /** Start from a snapshot made by snapbox. */
-      kind: 'snapshot';
-      /** The snapshot id returned by `snapshot()`. */
-      snapshotId: string;
-    };
+/** Where a Docker container's filesystem comes from (core's `ContainerSource`). */
+export type DockerSource = ContainerSource;
 
 /** Options of a Docker container: the contract's, plus how to reach the engine. */
 export type DockerContainerOptions = ContainerOptions & DockerBackendOptions;
