@@ -1,10 +1,12 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { harborRegistryPath } from '@snapbox/test-support';
 import { describe, expect, it } from 'vitest';
 
 const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
-const realRegistry = fileURLToPath(new URL('../../../../shared/data/harbor/registry.json', import.meta.url));
+/** The real registry, vendored in @snapbox/test-support (see its PROVENANCE.md). */
+const realRegistry = harborRegistryPath;
 
 function node(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

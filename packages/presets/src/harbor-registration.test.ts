@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError } from '@snapbox/core';
+import { harborRegistryPath } from '@snapbox/test-support';
 import { describe, expect, it } from 'vitest';
 import { HarborPreset } from './harbor-preset.js';
 import { formatRegistrationReport, registerHarborDatasets } from './harbor-registration.js';
@@ -11,8 +11,8 @@ import type { Logger } from './logger.js';
 import type { PresetSpec } from './preset.js';
 import { PresetRegistry } from './preset-registry.js';
 
-/** The real registry (shared/data/harbor/registry.json, Harbor commit 02e4b0b, see its PROVENANCE.md). */
-const realRegistryPath = fileURLToPath(new URL('../../../../shared/data/harbor/registry.json', import.meta.url));
+/** The real registry (Harbor commit 02e4b0b), vendored in @snapbox/test-support (see its PROVENANCE.md). */
+const realRegistryPath = harborRegistryPath;
 
 const silent: Logger = { debug() {} };
 

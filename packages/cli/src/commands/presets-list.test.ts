@@ -4,12 +4,12 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { harborRegistryPath } from '@snapbox/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../test-support/run-cli.js';
 
-/** The real registry (shared/data/harbor/registry.json; see PROVENANCE.md beside it). */
-const realRegistry = fileURLToPath(new URL('../../../../../shared/data/harbor/registry.json', import.meta.url));
+/** The real registry, vendored in @snapbox/test-support (see its PROVENANCE.md). */
+const realRegistry = harborRegistryPath;
 
 /**
  * Expected presets computed independently of @snapbox/presets: ARES's short names, one

@@ -1,0 +1,1 @@
+export { harborRegistryPath, harborRegistrySha256 } from './fixtures.js';
