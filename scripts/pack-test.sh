@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The packaging test: are the packages usable as published, outside this workspace?
 #
-# 1. `pnpm pack` every publishable package (packages/*, not private) into a temporary folder;
-#    pnpm replaces `workspace:^` with the real version ranges, as `pnpm publish` does.
+# 1. scripts/pack.sh packs every publishable package (packages/*, not private) into a temporary
+#    folder; pnpm replaces `workspace:^` with the real version ranges, as `pnpm publish` does.
 # 2. A fresh npm project in that temporary folder (outside the workspace: no pnpm links, no
 #    hoisted node_modules above it) installs the tarballs; their third-party dependencies come
 #    from the npm registry, as for a user.
@@ -30,20 +30,7 @@ mkdir -p "${work}/tarballs" "${work}/project"
 bash scripts/ensure-docker-engine.sh
 bash scripts/ensure-test-images.sh
 
-packages=()
-for manifest in packages/*/package.json; do
-  if [ "$(node -p "Boolean(require('./${manifest}').private)")" = false ]; then
-    packages+=("$(dirname "${manifest}")")
-  fi
-done
-
-for dir in "${packages[@]}"; do
-  if [ ! -d "${dir}/dist" ]; then
-    echo "pack-test: ${dir}/dist is missing; run pnpm build first" >&2
-    exit 1
-  fi
-  (cd "${dir}" && pnpm pack --pack-destination "${work}/tarballs" >/dev/null)
-done
+bash scripts/pack.sh "${work}/tarballs" >/dev/null
 
 # The project depends on every tarball; `overrides` makes the packages' dependencies on each
 # other resolve to the tarballs too (they are not on the registry yet).

@@ -17,16 +17,20 @@ import { type ReadmeExample, readmeExamples } from './readme-examples.js';
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const packageRoot = fileURLToPath(new URL('../', import.meta.url));
 const generated = join(packageRoot, 'generated');
-const readmes = ['core', 'docker', 'go-explore', 'presets', 'daytona', 'cli'].map(
-  (name) => `packages/${name}/README.md`,
-);
+const readmes = [
+  'README.md',
+  ...['core', 'docker', 'go-explore', 'presets', 'daytona', 'cli'].map((name) => `packages/${name}/README.md`),
+];
 
 const examples: ReadmeExample[] = [];
 for (const readme of readmes) {
   examples.push(...readmeExamples(readme, await readFile(join(repoRoot, readme), 'utf8')));
 }
 const fileOf = (example: ReadmeExample) =>
-  `${example.readme.split('/')[1]}-${example.index}`.replace(/[^a-z0-9-]/gi, '-');
+  `${example.readme === 'README.md' ? 'root' : example.readme.split('/')[1]}-${example.index}`.replace(
+    /[^a-z0-9-]/gi,
+    '-',
+  );
 
 const docker = (...args: string[]): string => execFileSync('docker', args, { encoding: 'utf8' }).trim();
 
