@@ -1,5 +1,5 @@
 // A TypeDoc plugin for `pnpm docs:api`: names each module of the API site after the package
-// export it documents (`@snapbox/core`, `@snapbox/core/testing`, ...) instead of its source
+// export it documents (`@snapbox/core`, `@snapbox/memory`, ...) instead of its source
 // path (`core/src`), by matching the entry file against the package's `exports` map.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -14,7 +14,7 @@ function packageOf(file) {
   return undefined;
 }
 
-/** `@snapbox/core/testing` for packages/core/src/testing/index.ts, from the exports map. */
+/** `@snapbox/memory` for packages/memory/src/index.ts, from the exports map. */
 function exportName(file) {
   const found = packageOf(file);
   if (found === undefined) return undefined;

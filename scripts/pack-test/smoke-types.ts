@@ -2,6 +2,7 @@
 // resolve through the packages' `exports` maps and hold together under a strict consumer config.
 
 import { main } from '@snapbox/cli';
+import { describeContainerConformance } from '@snapbox/conformance';
 import {
   type Container,
   ExecTimeoutError,
@@ -9,10 +10,10 @@ import {
   type SnapshotableContainer,
   type SnapshotableContainerFactory,
 } from '@snapbox/core';
-import { createMemoryFactory, describeContainerConformance, type MemoryFactory } from '@snapbox/core/testing';
 import { createDaytonaFactory, type DaytonaFactory } from '@snapbox/daytona';
 import { createDockerFactory, type DockerContainer, type DockerFactory, listSnapshots, prune } from '@snapbox/docker';
 import { type GoExploreResult, type GoExploreTask, goExplore } from '@snapbox/go-explore';
+import { createMemoryFactory, type MemoryFactory } from '@snapbox/memory';
 import { loadHarborRegistry, PresetRegistry } from '@snapbox/presets';
 
 const docker: DockerFactory = createDockerFactory({ pull: 'never' });

@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { isSnapshotable, NotASnapshotError, SnapboxError, snapboxLabels } from '@snapbox/core';
-import { createMemoryFactory } from '@snapbox/core/testing';
 import { createDaytonaFactory } from '@snapbox/daytona';
 import { createDockerFactory } from '@snapbox/docker';
 import { goExplore } from '@snapbox/go-explore';
+import { createMemoryFactory } from '@snapbox/memory';
 import { PresetRegistry } from '@snapbox/presets';
 
 const image = 'snapbox-fixture/tiny:1'; // built locally by scripts/ensure-test-images.sh

@@ -1,5 +1,5 @@
-import { createMemoryFactory } from '@snapbox/core/testing';
 import { goExplore } from '@snapbox/go-explore';
+import { createMemoryFactory } from '@snapbox/memory';
 import { describe, expect, it } from 'vitest';
 import { runRandomRestarts } from './baseline.js';
 import { createLockTask, type LockConfig } from './lock.js';

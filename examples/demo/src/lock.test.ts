@@ -1,5 +1,5 @@
-import { createMemoryFactory } from '@snapbox/core/testing';
 import { createRandom } from '@snapbox/go-explore';
+import { createMemoryFactory } from '@snapbox/memory';
 import { describe, expect, it } from 'vitest';
 import { createLockTask, type LockConfig, lockStatus, parseMove } from './lock.js';
 

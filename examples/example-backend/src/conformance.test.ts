@@ -1,4 +1,4 @@
-import { describeContainerConformance } from '@snapbox/core/testing';
+import { describeContainerConformance } from '@snapbox/conformance';
 import { createCliDockerFactory } from './index.js';
 
 // The whole contract, against the real engine. Nothing is declared unsupported.

@@ -1,4 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { hostname, tmpdir } from 'node:os';
@@ -17,9 +18,12 @@ import { type ReadmeExample, readmeExamples } from './readme-examples.js';
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const packageRoot = fileURLToPath(new URL('../', import.meta.url));
 const generated = join(packageRoot, 'generated');
+// The root README and every package's: a new package's examples are checked without a change here.
 const readmes = [
   'README.md',
-  ...['core', 'docker', 'go-explore', 'presets', 'daytona', 'cli'].map((name) => `packages/${name}/README.md`),
+  ...readdirSync(join(repoRoot, 'packages'))
+    .sort()
+    .map((name) => `packages/${name}/README.md`),
 ];
 
 const examples: ReadmeExample[] = [];

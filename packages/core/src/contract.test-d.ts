@@ -19,13 +19,6 @@ import {
   isSnapshotableFactory,
   SnapboxError,
 } from './index.js';
-import {
-  createMemoryFactory,
-  type MemoryContainer,
-  type MemoryExecContext,
-  type MemoryExecHandler,
-  type MemoryFactory,
-} from './testing/index.js';
 
 describe('the contract types', () => {
   it('SnapshotableContainer extends Container, and both are AsyncDisposable', () => {
@@ -68,8 +61,8 @@ describe('the contract types', () => {
     expectTypeOf<SnapshotableContainerFactory>().toExtend<ContainerFactory<SnapshotableContainer>>();
     expectTypeOf<ContainerFactory['fromImage']>().parameter(0).toEqualTypeOf<{ image: string } & ContainerOptions>();
     expectTypeOf<
-      SnapshotableContainerFactory<MemoryContainer>['fromSnapshot']
-    >().returns.toEqualTypeOf<MemoryContainer>();
+      SnapshotableContainerFactory<SnapshotableContainer & { extra(): void }>['fromSnapshot']
+    >().returns.toEqualTypeOf<SnapshotableContainer & { extra(): void }>();
   });
 
   it('isSnapshotable and isSnapshotableFactory narrow unknown values', () => {
@@ -95,35 +88,5 @@ describe('the contract types', () => {
 
   it('BaseContainer implements Container', () => {
     expectTypeOf<BaseContainer>().toExtend<Container>();
-  });
-});
-
-describe('the memory backend types', () => {
-  it('is a snapshotable factory of MemoryContainers with an inspection API', () => {
-    expectTypeOf(createMemoryFactory).returns.toEqualTypeOf<MemoryFactory>();
-    expectTypeOf<MemoryFactory>().toExtend<SnapshotableContainerFactory<MemoryContainer>>();
-    expectTypeOf<MemoryContainer>().toExtend<SnapshotableContainer>();
-    expectTypeOf<MemoryContainer>().toExtend<BaseContainer>();
-    expectTypeOf<MemoryFactory['fromImage']>().returns.toEqualTypeOf<MemoryContainer>();
-    expectTypeOf<MemoryContainer['fromSnapshot']>().returns.toEqualTypeOf<MemoryContainer>();
-    expectTypeOf<MemoryFactory['liveContainers']>().returns.toEqualTypeOf<MemoryContainer[]>();
-    expectTypeOf<ReturnType<MemoryFactory['listSnapshots']>[number]['keep']>().toEqualTypeOf<boolean>();
-    expectTypeOf<ReturnType<MemoryFactory['endSession']>['deletedSnapshots']>().toEqualTypeOf<string[]>();
-  });
-
-  it('gives exec handlers a typed context and accepts the documented replies', () => {
-    expectTypeOf<Parameters<MemoryExecHandler>[0]>().toEqualTypeOf<MemoryExecContext>();
-    expectTypeOf<MemoryExecContext['argv']>().toEqualTypeOf<readonly string[] | undefined>();
-    expectTypeOf<MemoryExecContext['signal']>().toEqualTypeOf<AbortSignal>();
-    const handlers: MemoryExecHandler[] = [
-      () => undefined,
-      () => 3,
-      () => ({ stdout: 'x' }),
-      async () => ({ exitCode: 1, stderr: new Uint8Array([1]) }),
-    ];
-    expectTypeOf(handlers).toBeArray();
-    // @ts-expect-error a string is not a reply
-    const wrong: MemoryExecHandler = () => 'done';
-    expectTypeOf(wrong).toBeFunction();
   });
 });

@@ -1,4 +1,4 @@
-import { describeContainerConformance } from '@snapbox/core/testing';
+import { describeContainerConformance } from '@snapbox/conformance';
 import { describe } from 'vitest';
 import { createDaytonaFactory } from './index.js';
 

@@ -1,8 +1,8 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describeContainerConformance } from '@snapbox/conformance';
 import { BackendUnavailableError, ExecAbortedError, ExecTimeoutError } from '@snapbox/core';
-import { describeContainerConformance } from '@snapbox/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDockerFactory, type DockerContainer } from './index.js';
 import { describeEngineSuite } from './test-support/engine-suite.js';

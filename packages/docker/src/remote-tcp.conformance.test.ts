@@ -1,4 +1,4 @@
-import { describeContainerConformance } from '@snapbox/core/testing';
+import { describeContainerConformance } from '@snapbox/conformance';
 import { createDockerFactory } from './index.js';
 import { describeEngineSuite } from './test-support/engine-suite.js';
 import { tinyImage } from './test-support/fixtures.js';

@@ -49,7 +49,7 @@ function unsupported(what: string, backend: string | undefined): UnsupportedCapa
   return new UnsupportedCapabilityError({
     capability: 'snapshots',
     ...(backend === undefined ? {} : { backend }),
-    detail: `Go-Explore returns to archived states with snapshot() and fromSnapshot(), and ${what} cannot snapshot. Use a snapshotable backend such as createDockerFactory() from @snapbox/docker, or createMemoryFactory() from @snapbox/core/testing for tests.`,
+    detail: `Go-Explore returns to archived states with snapshot() and fromSnapshot(), and ${what} cannot snapshot. Use a snapshotable backend such as createDockerFactory() from @snapbox/docker, or createMemoryFactory() from @snapbox/memory for tests.`,
   });
 }
 

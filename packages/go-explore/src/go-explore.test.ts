@@ -5,7 +5,7 @@ import {
   SnapshotNotFoundError,
   UnsupportedCapabilityError,
 } from '@snapbox/core';
-import type { MemoryFactory } from '@snapbox/core/testing';
+import type { MemoryFactory } from '@snapbox/memory';
 import { describe, expect, it } from 'vitest';
 import { goExplore } from './go-explore.js';
 import type { GoExploreProgress } from './options.js';

@@ -1,5 +1,5 @@
 import type { Container, ContainerFactory, SnapshotableContainer, SnapshotableContainerFactory } from '@snapbox/core';
-import { createMemoryFactory, type MemoryExecContext, type MemoryFactory } from '@snapbox/core/testing';
+import { createMemoryFactory, type MemoryExecContext, type MemoryFactory } from '@snapbox/memory';
 import type { GoExploreTask } from '../task.js';
 
 /**

@@ -1,8 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
-import { NotASnapshotError } from '../errors/not-a-snapshot-error.js';
-import { SnapshotNotFoundError } from '../errors/snapshot-not-found-error.js';
-import { assertAbsoluteRemotePath, assertNonEmptyString, assertOptionalStringRecord } from '../validation.js';
+import {
+  assertAbsoluteRemotePath,
+  assertNonEmptyString,
+  assertOptionalStringRecord,
+  InvalidArgumentError,
+  NotASnapshotError,
+  SnapshotNotFoundError,
+} from '@snapbox/core';
 import type { MemoryContainer, MemoryExecHandler, MemoryFactoryOptions } from './memory-container.js';
 import { buildFromDockerfile } from './memory-dockerfile.js';
 import { MemoryFileTree } from './memory-file-tree.js';

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { ImageBuildError } from '../errors/image-build-error.js';
+import { ImageBuildError } from '@snapbox/core';
 import { FsError, normalizePath } from './memory-file-tree.js';
 import type { MemoryImage } from './memory-session.js';
 import { MiniShell } from './mini-shell.js';

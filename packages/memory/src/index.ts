@@ -1,4 +1,3 @@
-export { type ConformanceOptions, describeContainerConformance } from './conformance.js';
 export {
   createMemoryFactory,
   MemoryContainer,

@@ -1,15 +1,18 @@
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describeContainerConformance } from '@snapbox/conformance';
+import {
+  ContainerNotStartedError,
+  ExecTimeoutError,
+  ImageBuildError,
+  InvalidArgumentError,
+  isSnapshotable,
+  isSnapshotableFactory,
+  NotASnapshotError,
+  SnapshotNotFoundError,
+} from '@snapbox/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ContainerNotStartedError } from '../errors/container-not-started-error.js';
-import { ExecTimeoutError } from '../errors/exec-timeout-error.js';
-import { ImageBuildError } from '../errors/image-build-error.js';
-import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
-import { NotASnapshotError } from '../errors/not-a-snapshot-error.js';
-import { SnapshotNotFoundError } from '../errors/snapshot-not-found-error.js';
-import { isSnapshotable, isSnapshotableFactory } from '../is-snapshotable.js';
-import { describeContainerConformance } from './conformance.js';
 import {
   createMemoryFactory,
   type MemoryContainer,

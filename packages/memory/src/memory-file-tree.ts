@@ -1,4 +1,4 @@
-import type { RemoteTree } from '../base-container.js';
+import type { RemoteTree } from '@snapbox/core';
 
 /** The errno-like failures of {@link MemoryFileTree}; messages match what coreutils prints. */
 export type FsErrorCode = 'ENOENT' | 'ENOTDIR' | 'EISDIR' | 'EEXIST' | 'ENOTEMPTY' | 'ELOOP' | 'EINVAL';

@@ -1,21 +1,25 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Container, ContainerOptions, ExecResult } from '../container.js';
-import type { ContainerFactory, SnapshotableContainerFactory } from '../container-factory.js';
-import { ContainerNotStartedError } from '../errors/container-not-started-error.js';
-import { ExecAbortedError } from '../errors/exec-aborted-error.js';
-import { ExecTimeoutError } from '../errors/exec-timeout-error.js';
-import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
-import { NotASnapshotError } from '../errors/not-a-snapshot-error.js';
-import { RemotePathNotFoundError } from '../errors/remote-path-not-found-error.js';
-import { SnapshotNotFoundError } from '../errors/snapshot-not-found-error.js';
-import { isSnapshotable, isSnapshotableFactory } from '../is-snapshotable.js';
-import type { SnapshotableContainer } from '../snapshotable-container.js';
+import {
+  type Container,
+  type ContainerFactory,
+  ContainerNotStartedError,
+  type ContainerOptions,
+  ExecAbortedError,
+  type ExecResult,
+  ExecTimeoutError,
+  InvalidArgumentError,
+  isSnapshotable,
+  isSnapshotableFactory,
+  NotASnapshotError,
+  RemotePathNotFoundError,
+  type SnapshotableContainer,
+  type SnapshotableContainerFactory,
+  SnapshotNotFoundError,
+} from '@snapbox/core';
 
-// vitest is an optional peer: the memory backend in this same entry point must load without it.
-// A top-level await keeps the suite's describe/it calls synchronous once the module is loaded.
-const vitest: typeof import('vitest') | undefined = await import('vitest').catch(() => undefined);
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /** Options of {@link describeContainerConformance}. */
 export interface ConformanceOptions {
@@ -57,12 +61,6 @@ export interface ConformanceOptions {
  * ```
  */
 export function describeContainerConformance(options: ConformanceOptions): void {
-  if (vitest === undefined) {
-    throw new Error(
-      'describeContainerConformance needs vitest: install it (npm install -D vitest) and call it from a test file.',
-    );
-  }
-  const { afterAll, beforeAll, describe, expect, it } = vitest;
   const { factory, image } = options;
   const imageWorkdir = options.imageWorkdir ?? '/';
   const snapshotsUnsupported = options.unsupported?.snapshots;

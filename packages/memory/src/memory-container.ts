@@ -1,23 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
-import { BaseContainer, type RemoteTree } from '../base-container.js';
-import type {
-  ContainerOptions,
-  ContainerState,
-  ExecOptions,
-  ExecResult,
-  FileTransfer,
-  Resources,
-} from '../container.js';
-import type { SnapshotableContainerFactory } from '../container-factory.js';
-import { ExecAbortedError } from '../errors/exec-aborted-error.js';
-import { ExecTimeoutError } from '../errors/exec-timeout-error.js';
-import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
-import { RemotePathNotFoundError } from '../errors/remote-path-not-found-error.js';
-import { ExecOutputCollector } from '../exec-output.js';
-import { resolveInsideLocalRoot } from '../local-paths.js';
-import type { SnapshotableContainer, SnapshotOptions } from '../snapshotable-container.js';
 import {
   assertAbsoluteRemotePath,
   assertCommand,
@@ -26,7 +9,24 @@ import {
   assertFileTransfers,
   assertNonEmptyString,
   assertOptionalStringRecord,
-} from '../validation.js';
+  BaseContainer,
+  type ContainerOptions,
+  type ContainerState,
+  ExecAbortedError,
+  type ExecOptions,
+  ExecOutputCollector,
+  type ExecResult,
+  ExecTimeoutError,
+  type FileTransfer,
+  InvalidArgumentError,
+  RemotePathNotFoundError,
+  type RemoteTree,
+  type Resources,
+  resolveInsideLocalRoot,
+  type SnapshotableContainer,
+  type SnapshotableContainerFactory,
+  type SnapshotOptions,
+} from '@snapbox/core';
 import { FsError, fileContent, type MemoryFileTree } from './memory-file-tree.js';
 import { MemorySession, type MemorySnapshotInfo, type MemorySource } from './memory-session.js';
 import { type Fd, MiniShell, type ShellRuntime } from './mini-shell.js';

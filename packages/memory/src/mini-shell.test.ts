@@ -1,6 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are shell commands, ${...} is shell syntax
+import { ExecTimeoutError } from '@snapbox/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ExecTimeoutError } from '../errors/exec-timeout-error.js';
 import { createMemoryFactory, type MemoryContainer } from './memory-container.js';
 
 /**

@@ -1,0 +1,1 @@
+export { type ConformanceOptions, describeContainerConformance } from './conformance.js';
