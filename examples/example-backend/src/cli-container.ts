@@ -297,7 +297,7 @@ export class CliDockerContainer extends BaseContainer implements SnapshotableCon
       env: { ...this.#env, ...options.env },
       workdir: options.workdir ?? this.#options.defaultWorkdir,
       options,
-      display: typeof command === 'string' ? command : JSON.stringify(command),
+      command,
     });
   }
 

@@ -1,6 +1,7 @@
 import type { ExecOptions, ExecResult } from './container.js';
 
-type StreamName = 'stdout' | 'stderr';
+/** The two output streams of a command, as {@link ExecOutputCollector.push} names them. */
+export type ExecStreamName = 'stdout' | 'stderr';
 
 /**
  * Turns the raw bytes of a command's two streams into an {@link ExecResult}: decodes UTF-8
@@ -21,6 +22,7 @@ export class ExecOutputCollector {
   // Callbacks see everything, so they get their own decoders (the kept text may stop mid-stream).
   readonly #callbackDecoders = { stdout: new TextDecoder('utf-8'), stderr: new TextDecoder('utf-8') };
   #truncated = false;
+  #closed = false;
   #callbackError: { error: unknown } | undefined;
 
   constructor(options: Pick<ExecOptions, 'maxOutputBytes' | 'onStdout' | 'onStderr'> = {}) {
@@ -28,8 +30,13 @@ export class ExecOutputCollector {
     this.#callbacks = { onStdout: options.onStdout, onStderr: options.onStderr };
   }
 
-  /** Adds bytes (or already decoded text) that arrived on `stream`. */
-  push(stream: StreamName, chunk: Uint8Array | string): void {
+  /**
+   * Adds bytes (or already decoded text) that arrived on `stream`. Ignored once a result was
+   * taken: output a killed command writes after its call settled reaches neither the result nor
+   * the callbacks.
+   */
+  push(stream: ExecStreamName, chunk: Uint8Array | string): void {
+    if (this.#closed) return;
     const bytes = typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk;
     if (bytes.length === 0) return;
     // Without a callback to hear it, decoding the whole chunk a second time is wasted work.
@@ -57,8 +64,9 @@ export class ExecOutputCollector {
     return this.#callbackError;
   }
 
-  /** The result of a command that exited with `exitCode`. */
+  /** The result of a command that exited with `exitCode`. Later {@link ExecOutputCollector.push} calls are ignored. */
   result(exitCode: number): ExecResult {
+    this.#closed = true;
     for (const stream of ['stdout', 'stderr'] as const) {
       this.#append(stream, this.#decoders[stream].decode());
       if (this.#wantsCallback(stream)) this.#notify(stream, this.#callbackDecoders[stream].decode());
@@ -75,18 +83,18 @@ export class ExecOutputCollector {
     return this.result(-1);
   }
 
-  #append(stream: StreamName, text: string): void {
+  #append(stream: ExecStreamName, text: string): void {
     if (text === '') return;
     this.#text[stream].push(text);
     this.#output.push(text);
   }
 
-  #wantsCallback(stream: StreamName): boolean {
+  #wantsCallback(stream: ExecStreamName): boolean {
     const callback = stream === 'stdout' ? this.#callbacks.onStdout : this.#callbacks.onStderr;
     return callback !== undefined && this.#callbackError === undefined;
   }
 
-  #notify(stream: StreamName, text: string): void {
+  #notify(stream: ExecStreamName, text: string): void {
     if (text === '') return;
     const callback = stream === 'stdout' ? this.#callbacks.onStdout : this.#callbacks.onStderr;
     if (callback === undefined || this.#callbackError !== undefined) return;

@@ -1,4 +1,10 @@
 export { BaseContainer, listLocalTree, type RemoteTree } from './base-container.js';
+export {
+  type BlockingWorkerRequest,
+  builtScriptPath,
+  runBlockingWorker,
+  serveBlockingWorker,
+} from './blocking-worker.js';
 export type {
   Container,
   ContainerOptions,
@@ -9,9 +15,11 @@ export type {
   Resources,
 } from './container.js';
 export type { ContainerFactory, ContainerSource, SnapshotableContainerFactory } from './container-factory.js';
+export { describeCommand } from './describe-command.js';
 export * from './errors/index.js';
+export { type ExecDeadlineRequest, runExecWithDeadline } from './exec-deadline.js';
 export { execMarkerVariable, killMarkedCommand, newExecMarker } from './exec-marker.js';
-export { ExecOutputCollector } from './exec-output.js';
+export { ExecOutputCollector, type ExecStreamName } from './exec-output.js';
 export { isSnapshotable, isSnapshotableFactory } from './is-snapshotable.js';
 export { joinRemotePath, resolveInsideLocalRoot } from './local-paths.js';
 export * from './session/index.js';

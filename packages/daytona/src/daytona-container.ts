@@ -13,15 +13,15 @@ import {
   type ContainerSource,
   type ContainerState,
   currentSession,
-  ExecAbortedError,
+  describeCommand,
   type ExecOptions,
   ExecOutputCollector,
   type ExecResult,
-  ExecTimeoutError,
   type FileTransfer,
   ImageBuildError,
   InvalidArgumentError,
   NotASnapshotError,
+  runExecWithDeadline,
   SnapboxError,
   type SnapshotableContainer,
   SnapshotNotFoundError,
@@ -38,7 +38,6 @@ import { containerLabelKey, sandboxLabels } from './labels.js';
 import { deleteSandbox, deleteSnapshotByName } from './remote-cleanup.js';
 import { toDaytonaResources } from './resources.js';
 import { statusOf } from './sdk-error-info.js';
-import { describeCommand } from './shell-quote.js';
 import { isSnapboxSnapshotName, nextSnapshotName } from './snapshot-names.js';
 import type { SyncErrorInfo } from './sync-protocol.js';
 import { runSyncJob } from './sync-runner.js';
@@ -337,70 +336,50 @@ export class DaytonaContainer extends BaseContainer implements SnapshotableConta
     assertCommand(command);
     assertExecOptions(options);
     const sandbox = this.#sandbox as DaytonaSandbox;
-    const { signal, timeoutMs } = options ?? {};
     const collector = new ExecOutputCollector(options);
-    const described = describeCommand(command);
-    if (signal?.aborted)
-      throw new ExecAbortedError({ command: described, result: collector.partialResult(), cause: signal.reason });
-
     const marker = randomUUID();
     const session = `snapbox-exec-${marker}`;
-    const shown = described.length > 120 ? `${described.slice(0, 117)}...` : described;
-    const context: ErrorContext = { operation: `exec ${shown}`, container: this.name };
-    const script = buildExecScript({
-      command,
-      workdir: options?.workdir ?? this.#options.defaultWorkdir,
-      env: { ...this.#env, ...options?.env },
-      marker,
-    });
-    await this.#connection.call(context, false, () => sandbox.process.createSession(session));
-    let commandId: string;
+    const context: ErrorContext = { operation: `exec ${describeCommand(command)}`, container: this.name };
+    let sessionMade = false;
     try {
-      const launched = await this.#connection.call(context, false, () =>
-        sandbox.process.executeSessionCommand(session, { command: script, runAsync: true }),
-      );
-      commandId = launched.cmdId;
-    } catch (error) {
-      this.#inBackground(() => sandbox.process.deleteSession(session));
-      throw error;
-    }
-
-    let collecting = true;
-    const logs = sandbox.process.getSessionCommandLogs(
-      session,
-      commandId,
-      (chunk) => {
-        if (collecting) collector.push('stdout', chunk);
-      },
-      (chunk) => {
-        if (collecting) collector.push('stderr', chunk);
-      },
-    );
-    const outcome = await waitForOutcome(logs, timeoutMs, signal);
-    if (outcome.kind === 'finished') {
-      try {
-        const exitCode = await this.#exitCode(sandbox, session, commandId, context);
-        if (collector.callbackError !== undefined) throw collector.callbackError.error;
-        return collector.result(exitCode);
-      } finally {
-        this.#inBackground(() => sandbox.process.deleteSession(session));
-      }
-    }
-
-    // A timeout, an abort, or a broken log stream: the command must not outlive the call.
-    logs.catch(() => undefined);
-    try {
-      await this.#kill(sandbox, marker, context);
+      return await runExecWithDeadline({
+        command,
+        options,
+        collector,
+        // The kill returns once the processes are gone; the log stream adds nothing after it.
+        drainMs: 0,
+        run: async () => {
+          const script = buildExecScript({
+            command,
+            workdir: options?.workdir ?? this.#options.defaultWorkdir,
+            env: { ...this.#env, ...options?.env },
+            marker,
+          });
+          await this.#connection.call(context, false, () => sandbox.process.createSession(session));
+          sessionMade = true;
+          const launched = await this.#connection.call(context, false, () =>
+            sandbox.process.executeSessionCommand(session, { command: script, runAsync: true }),
+          );
+          const logs = sandbox.process.getSessionCommandLogs(
+            session,
+            launched.cmdId,
+            (chunk) => collector.push('stdout', chunk),
+            (chunk) => collector.push('stderr', chunk),
+          );
+          try {
+            await logs;
+          } catch (error) {
+            // A broken log stream: the command must not outlive the call either.
+            await this.#kill(sandbox, marker, context);
+            throw toSnapboxError(error, { ...context, endpoint: this.#connection.endpoint });
+          }
+          return await this.#exitCode(sandbox, session, launched.cmdId, context);
+        },
+        kill: () => this.#kill(sandbox, marker, context),
+      });
     } finally {
-      collecting = false;
-      this.#inBackground(() => sandbox.process.deleteSession(session));
+      if (sessionMade) this.#inBackground(() => sandbox.process.deleteSession(session));
     }
-    if (outcome.kind === 'failed')
-      throw toSnapboxError(outcome.error, { ...context, endpoint: this.#connection.endpoint });
-    const result = collector.partialResult();
-    if (outcome.kind === 'timeout')
-      throw new ExecTimeoutError({ command: described, timeoutMs: timeoutMs as number, result });
-    throw new ExecAbortedError({ command: described, result, cause: signal?.reason });
   }
 
   async #exitCode(sandbox: DaytonaSandbox, session: string, commandId: string, context: ErrorContext): Promise<number> {
@@ -636,34 +615,4 @@ function fromSyncError(info: SyncErrorInfo | undefined): Record<string, unknown>
     statusCode: info?.statusCode,
     code: info?.code,
   };
-}
-
-type ExecOutcome =
-  | { kind: 'finished' }
-  | { kind: 'timeout' }
-  | { kind: 'aborted' }
-  | { kind: 'failed'; error: unknown };
-
-/** Waits for the log stream to end, the timeout to expire or the signal to abort, whichever is first. */
-function waitForOutcome(
-  logs: Promise<void>,
-  timeoutMs: number | undefined,
-  signal: AbortSignal | undefined,
-): Promise<ExecOutcome> {
-  return new Promise((settle) => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const finish = (outcome: ExecOutcome): void => {
-      if (timer !== undefined) clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      settle(outcome);
-    };
-    const onAbort = (): void => finish({ kind: 'aborted' });
-    logs.then(
-      () => finish({ kind: 'finished' }),
-      (error: unknown) => finish({ kind: 'failed', error }),
-    );
-    if (timeoutMs !== undefined) timer = setTimeout(() => finish({ kind: 'timeout' }), timeoutMs);
-    if (signal?.aborted) onAbort();
-    else signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -1,4 +1,4 @@
-import { SnapboxError } from '@snapbox/core';
+import { hasErrorMarker, markError, SnapboxError } from '@snapbox/core';
 
 const marker = Symbol.for('snapbox.error.QuotaExceededError');
 
@@ -18,11 +18,11 @@ export class QuotaExceededError extends SnapboxError {
       cause: options.cause,
     });
     this.operation = options.operation;
-    Object.defineProperty(this, marker, { value: true });
+    markError(this, marker);
   }
 
   /** True for a `QuotaExceededError`, also one created by another copy of this package. */
   static override isInstance(value: unknown): value is QuotaExceededError {
-    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[marker] === true;
+    return hasErrorMarker(value, marker);
   }
 }

@@ -16,8 +16,3 @@ export function quoteShellArg(value: string): string {
 export function quoteCommandLine(words: readonly string[]): string {
   return words.map(quoteShellArg).join(' ');
 }
-
-/** A command as a human reads it, for error messages: a string as given, argv quoted. */
-export function describeCommand(command: string | readonly string[]): string {
-  return typeof command === 'string' ? command : quoteCommandLine(command);
-}

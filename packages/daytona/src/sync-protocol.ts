@@ -4,8 +4,8 @@ import type { RetryPolicy } from './retry.js';
 /**
  * The messages between a process that must delete synchronously (`deleteSnapshotSync`,
  * `stopAndRemoveSync`, the exit hook) and the short-lived worker process that does the
- * asynchronous SDK calls for it. The job goes in on stdin (so the API key never shows in a
- * process list), the outcomes come back on stdout after {@link syncResultMarker}.
+ * asynchronous SDK calls for it (core's `runBlockingWorker`). The job goes in on stdin (so the
+ * API key never shows in a process list).
  */
 
 /** How the worker reconnects to the same service. */
@@ -44,9 +44,6 @@ export interface SyncOutcome {
   ok: boolean;
   error?: SyncErrorInfo;
 }
-
-/** Prefix of the worker's result line on stdout; anything else it prints is ignored. */
-export const syncResultMarker = 'SNAPBOX_DAYTONA_SYNC_RESULT ';
 
 /** Flattens any thrown value for the trip back to the parent. */
 export function toSyncErrorInfo(error: unknown): SyncErrorInfo {

@@ -371,7 +371,7 @@ export class DockerContainer extends BaseContainer implements SnapshotableContai
       env: { ...this.#env, ...options.env },
       workdir: options.workdir ?? this.#options.defaultWorkdir,
       options,
-      display: typeof command === 'string' ? command : JSON.stringify(command),
+      command,
     });
   }
 

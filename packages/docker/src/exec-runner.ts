@@ -1,14 +1,14 @@
 import type { Duplex } from 'node:stream';
 import {
   ContainerNotStartedError,
-  ExecAbortedError,
+  describeCommand,
   type ExecOptions,
   ExecOutputCollector,
   type ExecResult,
-  ExecTimeoutError,
   execMarkerVariable,
   killMarkedCommand,
   newExecMarker,
+  runExecWithDeadline,
   SnapboxError,
 } from '@snapbox/core';
 import type Docker from 'dockerode';
@@ -28,29 +28,49 @@ export interface RunExecRequest {
   env: Record<string, string>;
   workdir: string | undefined;
   options: ExecOptions;
-  /** For messages: the command as the caller wrote it. */
-  display: string;
+  /** The command as the caller wrote it, for messages. */
+  command: string | readonly string[];
 }
 
 /** Runs one command through the Engine API exec endpoints, with streaming, limits, timeout and abort. */
 export async function runExec(request: RunExecRequest): Promise<ExecResult> {
   const { docker, options } = request;
   const collector = new ExecOutputCollector(options);
-  if (options.signal?.aborted) {
-    throw new ExecAbortedError({
-      command: request.display,
-      result: collector.partialResult(),
-      cause: options.signal.reason,
-    });
-  }
   const marker = newExecMarker();
+  let stream: Duplex | undefined;
+  let finished = false;
+  try {
+    return await runExecWithDeadline({
+      command: request.command,
+      options,
+      collector,
+      drainMs: drainGraceMs,
+      run: async () => {
+        const exec = await startExec(request, marker);
+        stream = exec.stream;
+        return await followExec(exec.exec, exec.stream, collector, () => finished, request);
+      },
+      kill: () =>
+        killMarked(docker, request.containerId, marker).catch((error: unknown) => {
+          throw new Error(
+            `${error instanceof Error ? error.message : String(error)}; snapbox needs sh and grep in the image to kill commands`,
+            { cause: error },
+          );
+        }),
+    });
+  } finally {
+    finished = true;
+    stream?.removeAllListeners('data');
+    stream?.destroy();
+  }
+}
+
+async function startExec(request: RunExecRequest, marker: string): Promise<{ exec: Docker.Exec; stream: Duplex }> {
+  const { docker } = request;
   const container = docker.getContainer(request.containerId);
   const env = Object.entries({ ...request.env, [execMarkerVariable]: marker }).map(([key, value]) => `${key}=${value}`);
-
-  let exec: Docker.Exec;
-  let stream: Duplex;
   try {
-    exec = await container.exec({
+    const exec = await container.exec({
       Cmd: [...request.argv],
       Env: env,
       ...(request.workdir === undefined ? {} : { WorkingDir: request.workdir }),
@@ -59,7 +79,8 @@ export async function runExec(request: RunExecRequest): Promise<ExecResult> {
       AttachStdin: false,
       Tty: false,
     });
-    stream = (await exec.start({ hijack: true, stdin: false })) as Duplex;
+    const stream = (await exec.start({ hijack: true, stdin: false })) as Duplex;
+    return { exec, stream };
   } catch (error) {
     if (isNotRunningError(error)) {
       // The container died or was removed behind our back (OOM kill, `docker rm -f`).
@@ -70,95 +91,60 @@ export async function runExec(request: RunExecRequest): Promise<ExecResult> {
         cause: error,
       });
     }
-    throw wrapEngineError(error, docker, `run ${request.display}`);
+    throw wrapEngineError(error, docker, `run ${describeCommand(request.command)}`);
   }
+}
 
-  return new Promise<ExecResult>((resolve, reject) => {
-    let finished = false;
-    let stopReason: { kind: 'timeout' } | { kind: 'abort'; reason: unknown } | undefined;
+/** Feeds the exec's output to the collector until the command has ended; resolves with its exit status. */
+function followExec(
+  exec: Docker.Exec,
+  stream: Duplex,
+  collector: ExecOutputCollector,
+  isFinished: () => boolean,
+  request: RunExecRequest,
+): Promise<number> {
+  const { docker } = request;
+  const shown = describeCommand(request.command);
+  const startFailure = new ExecStartFailure();
+  const demux = new FrameDemuxer((name, payload) => {
+    if (!startFailure.capture(payload)) collector.push(name, payload);
+  });
+  return new Promise<number>((resolve, reject) => {
+    let ended = false;
     const timers: NodeJS.Timeout[] = [];
-    let killDone: Promise<unknown> = Promise.resolve(undefined);
-    const startFailure = new ExecStartFailure();
-    const demux = new FrameDemuxer((stream, payload) => {
-      if (!startFailure.capture(payload)) collector.push(stream, payload);
-    });
-
-    const cleanup = () => {
-      finished = true;
+    const end = async () => {
+      if (ended) return;
+      ended = true;
       for (const timer of timers) clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
-      stream.removeAllListeners('data');
-      stream.destroy();
-    };
-
-    const settle = async () => {
-      if (finished) return;
-      cleanup();
-      if (stopReason !== undefined) {
-        const killError = await killDone;
-        if (killError !== undefined) {
-          reject(
-            new SnapboxError('EXEC_KILL_FAILED', {
-              message: `Could not kill ${request.display} after its ${stopReason.kind}; the container may still run it. snapbox needs sh and grep in the image to kill commands.`,
-              cause: killError,
-            }),
-          );
-          return;
-        }
-        const result = collector.partialResult();
-        reject(
-          stopReason.kind === 'timeout'
-            ? new ExecTimeoutError({ command: request.display, timeoutMs: options.timeoutMs ?? 0, result })
-            : new ExecAbortedError({ command: request.display, result, cause: stopReason.reason }),
-        );
-        return;
-      }
+      // The call already settled (a kill, then the drain ran out): nobody waits for the status.
+      if (isFinished()) return;
       try {
         const engineExitCode = await exitCodeOf(exec);
         const failure = startFailure.outcome();
         if (failure !== undefined) collector.push('stderr', failure.stderr);
-        const callbackError = collector.callbackError;
-        if (callbackError !== undefined) reject(callbackError.error);
-        else resolve(collector.result(failure?.exitCode ?? engineExitCode));
+        resolve(failure?.exitCode ?? engineExitCode);
       } catch (error) {
-        reject(wrapEngineError(error, docker, `read the exit code of ${request.display}`));
+        reject(wrapEngineError(error, docker, `read the exit code of ${shown}`));
       }
     };
-
-    const stop = (reason: NonNullable<typeof stopReason>) => {
-      if (finished || stopReason !== undefined) return;
-      stopReason = reason;
-      killDone = killMarked(docker, request.containerId, marker).then(
-        () => undefined,
-        (error: unknown) => error ?? new Error('kill failed'),
-      );
-      void killDone.then(() => timers.push(setTimeout(() => void settle(), drainGraceMs)));
-    };
-    const onAbort = () => stop({ kind: 'abort', reason: options.signal?.reason });
-
     stream.on('data', (chunk: Buffer) => demux.push(chunk));
-    stream.once('end', () => void settle());
-    stream.once('close', () => void settle());
+    stream.once('end', () => void end());
+    stream.once('close', () => void end());
     stream.once('error', (error) => {
-      if (stopReason !== undefined) return void settle();
-      if (finished) return;
-      cleanup();
-      reject(wrapEngineError(error, docker, `read the output of ${request.display}`));
+      if (ended) return;
+      ended = true;
+      for (const timer of timers) clearTimeout(timer);
+      reject(wrapEngineError(error, docker, `read the output of ${shown}`));
     });
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    // An abort while the exec was being created (slow over ssh) fired no event we could hear.
-    if (options.signal?.aborted) onAbort();
-    if (options.timeoutMs !== undefined) timers.push(setTimeout(() => stop({ kind: 'timeout' }), options.timeoutMs));
-
     // A background job that keeps stdout open keeps the stream open after the command itself
     // exited; poll the engine so such a command still returns (after a short drain).
     const poll = () => {
-      if (finished || stopReason !== undefined) return;
+      if (ended || isFinished()) return;
       exec.inspect().then(
         (info) => {
-          if (finished || stopReason !== undefined) return;
+          if (ended || isFinished()) return;
           if (info.Running) timers.push(setTimeout(poll, pollIntervalMs));
-          else timers.push(setTimeout(() => void settle(), drainGraceMs));
+          else timers.push(setTimeout(() => void end(), drainGraceMs));
         },
         () => timers.push(setTimeout(poll, pollIntervalMs)),
       );

@@ -1,7 +1,5 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { currentSession, onProcessExit, SnapboxError } from '@snapbox/core';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { builtScriptPath, currentSession, onProcessExit, runBlockingWorker } from '@snapbox/core';
 import type Docker from 'dockerode';
 import type { CleanupReport } from './cleanup-actions.js';
 import { describeEndpoint, type SerializedConnection, serializeConnection } from './docker-connection.js';
@@ -14,19 +12,6 @@ export interface CleanupOrder {
   containers: string[];
   snapshots: string[];
 }
-
-/**
- * The compiled script beside this module. When this module runs from its TypeScript source
- * (in this repository's tests) the scripts come from the build output instead.
- */
-function scriptPath(name: string): string {
-  const beside = fileURLToPath(new URL(`./${name}.js`, import.meta.url));
-  if (import.meta.url.endsWith('.js') || existsSync(beside)) return beside;
-  return fileURLToPath(new URL(`../dist/${name}.js`, import.meta.url));
-}
-
-const workerPath = scriptPath('sync-worker');
-const watchdogPath = scriptPath('watchdog');
 
 /**
  * Carries the watchdog's order (with the connection, which may hold an ssh key or a TLS key):
@@ -93,18 +78,12 @@ export class SessionTracker {
       containers: resources.containers ?? [],
       snapshots: resources.snapshots ?? [],
     };
-    const child = spawnSync(process.execPath, [workerPath], {
-      input: JSON.stringify(order),
-      encoding: 'utf8',
-      timeout: timeoutMs,
+    const report = runBlockingWorker<CleanupOrder, CleanupReport>({
+      script: builtScriptPath(import.meta.url, 'sync-worker'),
+      job: order,
+      timeoutMs,
+      what: `The synchronous cleanup on ${describeEndpoint(this.docker)}`,
     });
-    if (child.error !== undefined || child.status !== 0) {
-      throw new SnapboxError('SYNC_CLEANUP_FAILED', {
-        message: `The synchronous cleanup on ${describeEndpoint(this.docker)} failed (${child.error?.message ?? `exit ${child.status}`}): ${child.stderr?.trim() ?? ''}`,
-        cause: child.error,
-      });
-    }
-    const report = JSON.parse(child.stdout) as CleanupReport;
     this.reclaimPending = this.reclaimPending || report.deferredReclaims > 0;
     return report;
   }
@@ -152,7 +131,7 @@ export class SessionTracker {
       ownerPid: session.pid,
     };
     // Detached: its own process group, so a Ctrl-C meant for us does not reach it, and it outlives us.
-    const child = spawn(process.execPath, [watchdogPath], {
+    const child = spawn(process.execPath, [builtScriptPath(import.meta.url, 'watchdog')], {
       detached: true,
       stdio: 'ignore',
       env: { ...process.env, [watchdogOrderVariable]: JSON.stringify(order) },

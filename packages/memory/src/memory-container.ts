@@ -12,6 +12,7 @@ import {
   BaseContainer,
   type ContainerOptions,
   type ContainerState,
+  describeCommand,
   ExecAbortedError,
   type ExecOptions,
   ExecOutputCollector,
@@ -23,6 +24,7 @@ import {
   type RemoteTree,
   type Resources,
   resolveInsideLocalRoot,
+  runExecWithDeadline,
   type SnapshotableContainer,
   type SnapshotableContainerFactory,
   type SnapshotOptions,
@@ -206,14 +208,6 @@ class ProcessGroup {
   }
 }
 
-function describeCommand(command: string | readonly string[]): string {
-  const text =
-    typeof command === 'string'
-      ? command
-      : command.map((part) => (/^[\w@%+=:,./-]+$/.test(part) ? part : JSON.stringify(part))).join(' ');
-  return text.length > 200 ? `${text.slice(0, 200)}...` : text;
-}
-
 function toBytes(chunk: string | Uint8Array): Uint8Array {
   return typeof chunk === 'string' ? utf8.encode(chunk) : chunk;
 }
@@ -365,78 +359,40 @@ export class MemoryContainer extends BaseContainer implements SnapshotableContai
     assertExecOptions(options);
     const opts: ExecOptions = options ?? {};
     const collector = new ExecOutputCollector(opts);
-    const described = describeCommand(command);
-    const signal = opts.signal;
-    if (signal?.aborted)
-      throw new ExecAbortedError({ command: described, result: collector.partialResult(), cause: signal.reason });
-
-    // Output counts only while the call is pending; a killed command's late writes are dropped.
-    let open = true;
-    const stdout: ByteSink = {
-      write: (bytes) => {
-        if (open) collector.push('stdout', bytes);
-      },
-    };
-    const stderr: ByteSink = {
-      write: (bytes) => {
-        if (open) collector.push('stderr', bytes);
-      },
-    };
+    const stdout: ByteSink = { write: (bytes) => collector.push('stdout', bytes) };
+    const stderr: ByteSink = { write: (bytes) => collector.push('stderr', bytes) };
     const group = new ProcessGroup(() => this.#groups.delete(group));
-    this.#groups.add(group);
-    const body = this.#run(command, opts, group, stdout, stderr);
-    group.track(body);
-
-    return new Promise<ExecResult>((resolvePromise, reject) => {
-      let settled = false;
-      const finish = (settle: () => void, killAll: boolean): void => {
-        if (settled) return;
-        settled = true;
-        if (timer !== undefined) clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        offKill();
-        settle();
-        open = false;
-        if (killAll) group.kill.kill();
-      };
-      const timeoutMs = opts.timeoutMs;
-      const timer =
-        timeoutMs === undefined
-          ? undefined
-          : setTimeout(
-              () =>
-                finish(
-                  () =>
-                    reject(new ExecTimeoutError({ command: described, timeoutMs, result: collector.partialResult() })),
-                  true,
-                ),
-              timeoutMs,
-            );
-      const onAbort = (): void =>
-        finish(
-          () =>
-            reject(
-              new ExecAbortedError({ command: described, result: collector.partialResult(), cause: signal?.reason }),
-            ),
-          true,
-        );
-      signal?.addEventListener('abort', onAbort, { once: true });
-      // stop() kills the group: the call ends like a SIGKILLed process, with status 137.
-      const offKill = group.kill.onKill(() => finish(() => resolvePromise(collector.result(137)), false));
-      body.then(
-        (exitCode) =>
-          finish(() => {
-            const result = collector.result(exitCode);
-            const failure = collector.callbackError;
-            if (failure === undefined) resolvePromise(result);
-            else reject(failure.error);
-          }, false),
-        (error: unknown) =>
-          finish(() => {
-            if (error instanceof KilledError) resolvePromise(collector.result(137));
-            else reject(error);
-          }, true),
-      );
+    return runExecWithDeadline({
+      command,
+      options: opts,
+      collector,
+      // The kill is synchronous: nothing of the command runs after it.
+      drainMs: 0,
+      run: () => {
+        this.#groups.add(group);
+        const body = this.#run(command, opts, group, stdout, stderr);
+        group.track(body);
+        return new Promise<number>((resolvePromise, reject) => {
+          // stop() kills the group: the call ends like a SIGKILLed process, with status 137.
+          const offKill = group.kill.onKill(() => {
+            offKill();
+            resolvePromise(137);
+          });
+          body.then(
+            (exitCode) => {
+              offKill();
+              resolvePromise(exitCode);
+            },
+            (error: unknown) => {
+              offKill();
+              if (error instanceof KilledError) return resolvePromise(137);
+              group.kill.kill();
+              reject(error);
+            },
+          );
+        });
+      },
+      kill: async () => group.kill.kill(),
     });
   }
 

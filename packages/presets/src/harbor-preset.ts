@@ -1,7 +1,7 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Container, ContainerFactory, ContainerOptions } from '@snapbox/core';
-import { hasMarker } from './errors/error-marker.js';
+import { hasErrorMarker } from '@snapbox/core';
 import { TaskFetchError } from './errors/task-fetch-error.js';
 import type { HarborDataset, HarborTask } from './harbor-registry-schema.js';
 import { type FetchHarborTaskOptions, fetchHarborTask } from './harbor-task-fetch.js';
@@ -59,7 +59,7 @@ export class HarborPreset implements PresetSpec<HarborTask> {
 
   /** True for a `HarborPreset`, including one created by another copy of this package. */
   static isInstance(value: unknown): value is HarborPreset {
-    return hasMarker(value, marker);
+    return hasErrorMarker(value, marker);
   }
 
   /** The dataset's description. */

@@ -7,6 +7,6 @@ export { ImageNotFoundError } from './image-not-found-error.js';
 export { InvalidArgumentError } from './invalid-argument-error.js';
 export { NotASnapshotError } from './not-a-snapshot-error.js';
 export { RemotePathNotFoundError } from './remote-path-not-found-error.js';
-export { SnapboxError, type SnapboxErrorOptions } from './snapbox-error.js';
+export { hasErrorMarker, markError, SnapboxError, type SnapboxErrorOptions } from './snapbox-error.js';
 export { SnapshotNotFoundError } from './snapshot-not-found-error.js';
 export { UnsupportedCapabilityError } from './unsupported-capability-error.js';

@@ -41,7 +41,20 @@ export class SnapboxError extends Error {
   }
 }
 
-/** Marks `error` with `marker`; subclasses call it from their constructor. */
+/**
+ * Marks `error` with `marker`; subclasses call it from their constructor. A backend's own error
+ * class does the same with its own `Symbol.for('<package>.error.<Name>')` marker, and its
+ * `static isInstance(value)` returns {@link hasErrorMarker}`(value, marker)`, so that the check
+ * works across two installed copies of the backend:
+ *
+ * ```ts
+ * const marker = Symbol.for('my-backend.error.QuotaError');
+ * class QuotaError extends SnapboxError {
+ *   constructor(message: string) { super('QUOTA', { message }); markError(this, marker); }
+ *   static override isInstance(value: unknown): value is QuotaError { return hasErrorMarker(value, marker); }
+ * }
+ * ```
+ */
 export function markError(error: SnapboxError, marker: symbol): void {
   Object.defineProperty(error, marker, { value: true });
 }

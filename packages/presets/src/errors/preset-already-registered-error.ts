@@ -1,5 +1,4 @@
-import { SnapboxError } from '@snapbox/core';
-import { hasMarker, mark } from './error-marker.js';
+import { hasErrorMarker, markError, SnapboxError } from '@snapbox/core';
 
 const marker = Symbol.for('snapbox.error.PresetAlreadyRegisteredError');
 
@@ -13,11 +12,11 @@ export class PresetAlreadyRegisteredError extends SnapboxError {
       message: `A preset named ${JSON.stringify(options.presetName)} is already registered; preset names are registered once. Pick another name, or use a separate PresetRegistry.`,
     });
     this.presetName = options.presetName;
-    mark(this, marker);
+    markError(this, marker);
   }
 
   /** True for this error, including one created by another copy of this package. */
   static override isInstance(value: unknown): value is PresetAlreadyRegisteredError {
-    return hasMarker(value, marker);
+    return hasErrorMarker(value, marker);
   }
 }

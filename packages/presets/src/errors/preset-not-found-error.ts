@@ -1,5 +1,4 @@
-import { SnapboxError } from '@snapbox/core';
-import { hasMarker, mark } from './error-marker.js';
+import { hasErrorMarker, markError, SnapboxError } from '@snapbox/core';
 
 const marker = Symbol.for('snapbox.error.PresetNotFoundError');
 
@@ -21,11 +20,11 @@ export class PresetNotFoundError extends SnapboxError {
     });
     this.presetName = options.presetName;
     this.suggestions = suggestions;
-    mark(this, marker);
+    markError(this, marker);
   }
 
   /** True for this error, including one created by another copy of this package. */
   static override isInstance(value: unknown): value is PresetNotFoundError {
-    return hasMarker(value, marker);
+    return hasErrorMarker(value, marker);
   }
 }

@@ -1,5 +1,4 @@
-import { SnapboxError } from '@snapbox/core';
-import { hasMarker, mark } from './error-marker.js';
+import { hasErrorMarker, markError, SnapboxError } from '@snapbox/core';
 
 const marker = Symbol.for('snapbox.error.RegistryFormatError');
 
@@ -40,11 +39,11 @@ export class RegistryFormatError extends SnapboxError {
     this.entryIndex = options.entryIndex;
     this.dataset = options.dataset;
     this.field = options.field;
-    mark(this, marker);
+    markError(this, marker);
   }
 
   /** True for this error, including one created by another copy of this package. */
   static override isInstance(value: unknown): value is RegistryFormatError {
-    return hasMarker(value, marker);
+    return hasErrorMarker(value, marker);
   }
 }

@@ -1,5 +1,4 @@
-import { SnapboxError } from '@snapbox/core';
-import { hasMarker, mark } from './error-marker.js';
+import { hasErrorMarker, markError, SnapboxError } from '@snapbox/core';
 
 const marker = Symbol.for('snapbox.error.RegistryLoadError');
 
@@ -17,11 +16,11 @@ export class RegistryLoadError extends SnapboxError {
       cause: options.cause,
     });
     this.source = options.source;
-    mark(this, marker);
+    markError(this, marker);
   }
 
   /** True for this error, including one created by another copy of this package. */
   static override isInstance(value: unknown): value is RegistryLoadError {
-    return hasMarker(value, marker);
+    return hasErrorMarker(value, marker);
   }
 }

@@ -1,5 +1,4 @@
-import { SnapboxError } from '@snapbox/core';
-import { hasMarker, mark } from './error-marker.js';
+import { hasErrorMarker, markError, SnapboxError } from '@snapbox/core';
 
 const marker = Symbol.for('snapbox.error.TaskFetchError');
 
@@ -40,11 +39,11 @@ export class TaskFetchError extends SnapboxError {
     this.commit = options.commit;
     this.path = options.path;
     this.stderr = stderr;
-    mark(this, marker);
+    markError(this, marker);
   }
 
   /** True for this error, including one created by another copy of this package. */
   static override isInstance(value: unknown): value is TaskFetchError {
-    return hasMarker(value, marker);
+    return hasErrorMarker(value, marker);
   }
 }
