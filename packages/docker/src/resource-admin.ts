@@ -190,9 +190,24 @@ export interface PruneOptions extends DockerBackendOptions {
 
 /** A resource {@link prune} selected, as its `filter` option sees it. */
 export type PruneCandidate =
-  | { kind: 'container'; resource: ContainerInfo }
-  | { kind: 'snapshot'; resource: SnapshotInfo }
-  | { kind: 'build'; resource: BuildInfo };
+  | {
+      /** A container. */
+      kind: 'container';
+      /** The container, as {@link listContainers} describes it. */
+      resource: ContainerInfo;
+    }
+  | {
+      /** A snapshot (`resource.id` is undefined for one deleted while in use). */
+      kind: 'snapshot';
+      /** The snapshot, as {@link listSnapshots} describes it. */
+      resource: SnapshotInfo;
+    }
+  | {
+      /** An image `fromDockerfile` built. */
+      kind: 'build';
+      /** The build, as {@link listBuilds} describes it. */
+      resource: BuildInfo;
+    };
 
 /** A removal that failed during {@link prune}. */
 export interface PruneFailure {
