@@ -12,7 +12,7 @@ import {
   UnsupportedCapabilityError,
 } from '@snapbox/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDockerFactory, DockerContainer, listBuilds, prune } from './index.js';
+import { createDockerFactory, DockerContainer, listBuilds, type PruneCandidate, prune } from './index.js';
 import { engine, imageExists, removeSessionBuilds, sessionLeftovers } from './test-support/engine.js';
 import { debianImage, tinyImage } from './test-support/fixtures.js';
 
@@ -213,8 +213,22 @@ describe('images and resources', () => {
     expect(planned).not.toContain(usedImage);
     expect(await imageExists(unusedImage)).toBe(true);
 
-    const report = await prune({ includeBuilds: true });
+    // filter narrows the selection to this test's build (the engine is shared: other programs'
+    // build cache and dead owners' leftovers are not this test's to remove).
+    const onlyOurs = (candidate: PruneCandidate) =>
+      candidate.kind === 'build' && candidate.resource.imageId === unusedImage;
+    const narrowed = await prune({ dryRun: true, includeBuilds: true, filter: onlyOurs });
+    expect(narrowed.builds.map((b) => b.imageId)).toEqual([unusedImage]);
+    expect([narrowed.containers, narrowed.snapshots]).toEqual([[], []]);
+    expect(await prune({ dryRun: true, includeBuilds: true, filter: () => false })).toMatchObject({
+      containers: [],
+      snapshots: [],
+      builds: [],
+    });
+
+    const report = await prune({ includeBuilds: true, filter: onlyOurs });
     expect(report.errors).toEqual([]);
+    expect(report.builds.map((b) => b.imageId)).toEqual([unusedImage]);
     expect(await imageExists(unusedImage)).toBe(false);
     expect(await imageExists(usedImage)).toBe(true);
     expect((await used.exec('cat /built')).stdout).toBe('cache-used\n');

@@ -9,6 +9,7 @@ export {
   listBuilds,
   listContainers,
   listSnapshots,
+  type PruneCandidate,
   type PruneFailure,
   type PruneOptions,
   type PruneReport,

@@ -178,9 +178,36 @@ export interface PruneOptions extends DockerBackendOptions {
    * container uses. Default `false`.
    */
   includeBuilds?: boolean;
+  /**
+   * A further condition: a resource the other options select is removed (or reported, with
+   * `dryRun`) only when this returns true. It never widens the selection. The CLI uses it to keep
+   * to one session's resources, and to remove exactly what a confirmed dry run showed.
+   */
+  filter?(candidate: PruneCandidate): boolean;
   /** Called before each removal. */
   onProgress?(event: { kind: 'container' | 'snapshot' | 'build'; id: string; index: number; total: number }): void;
 }
+
+/** A resource {@link prune} selected, as its `filter` option sees it. */
+export type PruneCandidate =
+  | {
+      /** A container. */
+      kind: 'container';
+      /** The container, as {@link listContainers} describes it. */
+      resource: ContainerInfo;
+    }
+  | {
+      /** A snapshot (`resource.id` is undefined for one deleted while in use). */
+      kind: 'snapshot';
+      /** The snapshot, as {@link listSnapshots} describes it. */
+      resource: SnapshotInfo;
+    }
+  | {
+      /** An image `fromDockerfile` built. */
+      kind: 'build';
+      /** The build, as {@link listBuilds} describes it. */
+      resource: BuildInfo;
+    };
 
 /** A removal that failed during {@link prune}. */
 export interface PruneFailure {
@@ -220,19 +247,26 @@ function selected(owner: ResourceOwner, createdAt: Date, options: PruneOptions):
  */
 export async function prune(options: PruneOptions = {}): Promise<PruneReport> {
   const { docker, repository } = resolveBackend({ ...options, watchdog: false });
+  const accept = options.filter ?? (() => true);
   const containers =
     options.includeContainers === false
       ? []
-      : (await listContainers(options)).filter((c) => selected(c.owner, c.createdAt, options));
+      : (await listContainers(options)).filter(
+          (c) => selected(c.owner, c.createdAt, options) && accept({ kind: 'container', resource: c }),
+        );
   const snapshots = (await listSnapshots(options)).filter(
-    (s) => selected(s.owner, s.createdAt, options) && (!s.keep || options.includeKept === true),
+    (s) =>
+      selected(s.owner, s.createdAt, options) &&
+      (!s.keep || options.includeKept === true) &&
+      accept({ kind: 'snapshot', resource: s }),
   );
   const builds =
     options.includeBuilds === true
       ? (await listBuilds(options)).filter(
           (build) =>
             !build.inUse &&
-            (options.olderThanMs === undefined || Date.now() - build.createdAt.getTime() > options.olderThanMs),
+            (options.olderThanMs === undefined || Date.now() - build.createdAt.getTime() > options.olderThanMs) &&
+            accept({ kind: 'build', resource: build }),
         )
       : [];
   const report: PruneReport = { dryRun: options.dryRun === true, containers, snapshots, builds, errors: [] };

@@ -46,14 +46,6 @@ describe('parseHarborRegistry', () => {
 
   it.each([
     [
-      'a non-array',
-      { datasets: [] },
-      undefined,
-      undefined,
-      '(registry)',
-      /expected a JSON array of datasets, got an object/,
-    ],
-    [
       'a non-object entry',
       [dataset, 42],
       1,
@@ -207,5 +199,68 @@ describe('parseHarborRegistry', () => {
     expect(error.message).toMatch(/^Malformed Harbor registry test\.json:/);
     expect(error.message).toContain(`field ${field}:`);
     expect(error.message).toMatch(detail);
+    expect(error.message).toMatch(/Fix that entry, or load another registry\.$/);
+    expect(error.problems).toEqual([{ entryIndex, dataset: datasetLabel, field, detail: expect.any(String) }]);
+    expect(error.message).toContain(`field ${field}: ${error.problems[0]!.detail}.`);
+  });
+
+  it('rejects a registry that is not an array as a whole, without pointing at an entry', () => {
+    const error = formatError({ datasets: [] });
+    expect(error.entryIndex).toBeUndefined();
+    expect(error.field).toBe('(registry)');
+    expect(error.problems).toHaveLength(1);
+    expect(error.message).toBe(
+      'Malformed Harbor registry test.json: expected a JSON array of datasets, got an object. Fix the file, or load another registry.',
+    );
+  });
+
+  it('lists every problem of every entry, in registry order, not only the first', () => {
+    const error = formatError([
+      { ...dataset, version: 2, description: 5 },
+      dataset,
+      'not a dataset',
+      {
+        ...dataset,
+        name: 'other',
+        tasks: [{ ...task, git_url: 7, path: '/abs' }, task, null],
+        metrics: {},
+      },
+    ]);
+    expect(error.problems.map((p) => [p.entryIndex, p.dataset, p.field])).toEqual([
+      [0, '"demo"', 'version'],
+      [0, '"demo"', 'description'],
+      [2, undefined, '(entry)'],
+      [3, '"other@1.0"', 'metrics'],
+      [3, '"other@1.0"', 'tasks[0].git_url'],
+      [3, '"other@1.0"', 'tasks[0].path'],
+      [3, '"other@1.0"', 'tasks[2]'],
+    ]);
+    // The first problem stays on the error itself, as before the list existed.
+    expect([error.entryIndex, error.dataset, error.field]).toEqual([0, '"demo"', 'version']);
+    expect(error.message).toBe(
+      [
+        'Malformed Harbor registry test.json: 7 problems in 3 entries:',
+        '  - dataset "demo" (entry 0), field version: expected a non-empty string, got number 2',
+        '  - dataset "demo" (entry 0), field description: expected a string, got number 5',
+        '  - entry 2, field (entry): expected a dataset object, got the string "not a dataset"',
+        '  - dataset "other@1.0" (entry 3), field metrics: expected an array, got an object',
+        '  - dataset "other@1.0" (entry 3), field tasks[0].git_url: expected a non-empty string, got number 7',
+        '  - dataset "other@1.0" (entry 3), field tasks[0].path: "/abs" must be a relative "/"-separated path inside the repository, without ".."',
+        '  - dataset "other@1.0" (entry 3), field tasks[2]: expected a task object, got null',
+        'Fix those entries, or load another registry.',
+      ].join('\n'),
+    );
+  });
+
+  it('keeps the message readable for a registry with hundreds of problems, and lists them all on the error', () => {
+    const error = formatError(
+      Array.from({ length: 150 }, (_, index) => ({ ...dataset, version: `v${index}`, tasks: 0 })),
+    );
+    expect(error.problems).toHaveLength(150);
+    expect(error.problems[149]).toMatchObject({ entryIndex: 149, dataset: '"demo@v149"', field: 'tasks' });
+    const lines = error.message.split('\n');
+    expect(lines[0]).toBe('Malformed Harbor registry test.json: 150 problems in 150 entries:');
+    expect(lines.filter((line) => line.startsWith('  - '))).toHaveLength(20);
+    expect(lines).toContain("  ... and 130 more (the error's `problems` lists them all)");
   });
 });

@@ -1,4 +1,4 @@
-import { RegistryFormatError } from './errors/registry-format-error.js';
+import { RegistryFormatError, type RegistryProblem } from './errors/registry-format-error.js';
 import type { PresetTask } from './preset.js';
 import { presetNamePattern } from './preset-name.js';
 
@@ -50,40 +50,55 @@ const commitPattern = /^[A-Za-z0-9._/^~-]+$/;
  * Name and version must use the preset-name characters (`^[a-zA-Z0-9_./-]+$`), since they form
  * preset names; `git_url` and `git_commit_id` must not start with `-` (git would read an option);
  * `path` must be relative with no `..` segment.
+ *
+ * Every entry is checked before anything is thrown, so one error lists every problem of the
+ * registry, not only the first.
  * @param source names the registry in error messages (a path or URL).
- * @throws RegistryFormatError naming the dataset (name, version and position) and the field.
+ * @throws RegistryFormatError listing every problem (`problems`), each naming the dataset (name,
+ *   version and position) and the field; or one whole-file problem when `json` is not an array.
  */
 export function parseHarborRegistry(json: unknown, source = 'registry'): HarborDataset[] {
   if (!Array.isArray(json)) {
     throw new RegistryFormatError({
       source,
-      field: '(registry)',
-      detail: `expected a JSON array of datasets, got ${describe(json)}`,
+      problems: [
+        {
+          entryIndex: undefined,
+          dataset: undefined,
+          field: '(registry)',
+          detail: `expected a JSON array of datasets, got ${describe(json)}`,
+        },
+      ],
     });
   }
-  return json.map((entry: unknown, entryIndex) => parseDataset(entry, entryIndex, source));
+  const problems: RegistryProblem[] = [];
+  const datasets = json.map((entry: unknown, entryIndex) => parseDataset(entry, entryIndex, problems));
+  if (problems.length > 0) throw new RegistryFormatError({ source, problems });
+  return datasets as HarborDataset[];
 }
 
-function parseDataset(entry: unknown, entryIndex: number, source: string): HarborDataset {
+const isNonEmptyString = (value: unknown): value is string => typeof value === 'string' && value !== '';
+
+/** The dataset, or `undefined` when it has problems (all of them pushed to `problems`). */
+function parseDataset(entry: unknown, entryIndex: number, problems: RegistryProblem[]): HarborDataset | undefined {
+  const before = problems.length;
   let dataset: string | undefined;
-  const fail = (field: string, detail: string): never => {
-    throw new RegistryFormatError({ source, entryIndex, dataset, field, detail });
+  const fail = (field: string, detail: string): undefined => {
+    problems.push({ entryIndex, dataset, field, detail });
+    return undefined;
   };
   if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
     return fail('(entry)', `expected a dataset object, got ${describe(entry)}`);
   }
   const e = entry as Record<string, unknown>;
-  const name = e.name;
-  if (typeof name === 'string' && name !== '') dataset = JSON.stringify(name);
-  if (typeof name !== 'string' || name === '')
-    return fail('name', `expected a non-empty string, got ${describe(name)}`);
-  const version = e.version;
-  if (typeof version !== 'string' || version === '')
-    return fail('version', `expected a non-empty string, got ${describe(version)}`);
-  dataset = JSON.stringify(`${name}@${version}`);
-  if (!presetNamePattern.test(name))
+  const { name, version } = e;
+  if (isNonEmptyString(name)) dataset = JSON.stringify(isNonEmptyString(version) ? `${name}@${version}` : name);
+  if (!isNonEmptyString(name)) fail('name', `expected a non-empty string, got ${describe(name)}`);
+  else if (!presetNamePattern.test(name)) {
     fail('name', `${JSON.stringify(name)} has characters a preset name cannot hold (allowed: ${presetNamePattern})`);
-  if (!presetNamePattern.test(version)) {
+  }
+  if (!isNonEmptyString(version)) fail('version', `expected a non-empty string, got ${describe(version)}`);
+  else if (!presetNamePattern.test(version)) {
     fail(
       'version',
       `${JSON.stringify(version)} has characters a preset name cannot hold (allowed: ${presetNamePattern})`,
@@ -93,39 +108,73 @@ function parseDataset(entry: unknown, entryIndex: number, source: string): Harbo
   if (typeof description !== 'string') fail('description', `expected a string, got ${describe(description)}`);
   const metrics = e.metrics ?? [];
   if (!Array.isArray(metrics)) fail('metrics', `expected an array, got ${describe(metrics)}`);
-  if (!Array.isArray(e.tasks)) return fail('tasks', `expected an array of tasks, got ${describe(e.tasks)}`);
+  const tasks: HarborTask[] = [];
+  if (!Array.isArray(e.tasks)) fail('tasks', `expected an array of tasks, got ${describe(e.tasks)}`);
+  else {
+    for (const [taskIndex, task] of (e.tasks as unknown[]).entries()) {
+      const parsed = parseTask(task, `tasks[${taskIndex}]`, fail);
+      if (parsed !== undefined) tasks.push(parsed);
+    }
+  }
+  if (problems.length > before) return undefined;
+  return {
+    name: name as string,
+    version: version as string,
+    description: description as string,
+    tasks,
+    metrics: metrics as unknown[],
+  };
+}
 
-  const tasks = e.tasks.map((task: unknown, taskIndex): HarborTask => {
-    const at = `tasks[${taskIndex}]`;
-    if (typeof task !== 'object' || task === null || Array.isArray(task)) {
-      return fail(at, `expected a task object, got ${describe(task)}`);
-    }
-    const t = task as Record<string, unknown>;
-    for (const field of ['name', 'git_url', 'path'] as const) {
-      const value = t[field];
-      if (typeof value !== 'string' || value === '')
-        fail(`${at}.${field}`, `expected a non-empty string, got ${describe(value)}`);
-      if ((value as string).includes('\0')) fail(`${at}.${field}`, 'contains a NUL byte');
-    }
-    const gitUrl = t.git_url as string;
-    if (gitUrl.startsWith('-'))
-      fail(`${at}.git_url`, `${JSON.stringify(gitUrl)} starts with "-", which git would read as an option`);
-    const commit = t.git_commit_id ?? undefined;
-    if (commit !== undefined && (typeof commit !== 'string' || !commitPattern.test(commit) || commit.startsWith('-'))) {
-      fail(`${at}.git_commit_id`, `expected a commit id, branch or tag (or null), got ${describe(commit)}`);
-    }
-    const path = t.path as string;
+/** The task, or `undefined` when `fail` was called for it (once per problem). */
+function parseTask(
+  task: unknown,
+  at: string,
+  fail: (field: string, detail: string) => undefined,
+): HarborTask | undefined {
+  if (typeof task !== 'object' || task === null || Array.isArray(task)) {
+    return fail(at, `expected a task object, got ${describe(task)}`);
+  }
+  const t = task as Record<string, unknown>;
+  let ok = true;
+  const problem = (field: string, detail: string) => {
+    ok = false;
+    fail(`${at}.${field}`, detail);
+  };
+  for (const field of ['name', 'git_url', 'path'] as const) {
+    const value = t[field];
+    if (!isNonEmptyString(value)) problem(field, `expected a non-empty string, got ${describe(value)}`);
+    else if (value.includes('\0')) problem(field, 'contains a NUL byte');
+  }
+  const gitUrl = t.git_url;
+  if (isNonEmptyString(gitUrl) && gitUrl.startsWith('-')) {
+    problem('git_url', `${JSON.stringify(gitUrl)} starts with "-", which git would read as an option`);
+  }
+  const commit = t.git_commit_id ?? undefined;
+  if (commit !== undefined && (typeof commit !== 'string' || !commitPattern.test(commit) || commit.startsWith('-'))) {
+    problem('git_commit_id', `expected a commit id, branch or tag (or null), got ${describe(commit)}`);
+  }
+  const path = t.path;
+  let normalized = '';
+  if (isNonEmptyString(path) && !path.includes('\0')) {
     const segments = path.split('/');
     if (path.startsWith('/') || path.includes('\\') || segments.includes('..')) {
-      fail(
-        `${at}.path`,
+      problem(
+        'path',
         `${JSON.stringify(path)} must be a relative "/"-separated path inside the repository, without ".."`,
       );
+    } else {
+      normalized = segments.filter((segment) => segment !== '' && segment !== '.').join('/');
+      if (normalized === '') {
+        problem('path', `${JSON.stringify(path)} names the repository root; a task is a folder inside it`);
+      }
     }
-    const normalized = segments.filter((segment) => segment !== '' && segment !== '.').join('/');
-    if (normalized === '')
-      fail(`${at}.path`, `${JSON.stringify(path)} names the repository root; a task is a folder inside it`);
-    return { name: t.name as string, gitUrl, gitCommitId: commit as string | undefined, path: normalized };
-  });
-  return { name, version, description: description as string, tasks, metrics: metrics as unknown[] };
+  }
+  if (!ok) return undefined;
+  return {
+    name: t.name as string,
+    gitUrl: gitUrl as string,
+    gitCommitId: commit as string | undefined,
+    path: normalized,
+  };
 }

@@ -1,14 +1,33 @@
 import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Container, ContainerFactory, ContainerOptions } from '@snapbox/core';
+import { InvalidArgumentError } from '@snapbox/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TaskFetchError } from './errors/task-fetch-error.js';
+import { TaskFetchTimeoutError } from './errors/task-fetch-timeout-error.js';
 import { HarborPreset } from './harbor-preset.js';
 import type { HarborTask } from './harbor-registry-schema.js';
-import { defaultTaskCacheDir, fetchHarborTask, taskCacheKey } from './harbor-task-fetch.js';
+import { defaultTaskCacheDir, defaultTaskFetchTimeoutMs, fetchHarborTask, taskCacheKey } from './harbor-task-fetch.js';
+
+/** Command lines of the processes on this machine that mention `text` (Linux /proc). */
+function processesMentioning(text: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
+    try {
+      const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      if (command.includes(text)) found.push(`${pid}: ${command}`);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return found;
+}
 
 let root: string;
 let origin: string;
@@ -179,6 +198,40 @@ describe('fetchHarborTask', () => {
     const error = await rejection(fetchHarborTask(task(), { cacheDir, signal: controller.signal }));
     expect(error.message).toContain('the fetch was aborted');
     expect(await readdir(cacheDir)).toEqual([]);
+  });
+
+  it('gives up after timeoutMs with TaskFetchTimeoutError, killing git and its transport helper', async () => {
+    expect(defaultTaskFetchTimeoutMs).toBe(600_000);
+    // A git server that takes the request and never answers: git would wait for ever.
+    let requests = 0;
+    const server = createServer(() => {
+      requests++;
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/stalled.git`;
+    try {
+      const cacheDir = await cache();
+      const error = await rejection(fetchHarborTask(task({ gitUrl: url }), { cacheDir, timeoutMs: 2_000 }));
+      expect(TaskFetchTimeoutError.isInstance(error)).toBe(true);
+      expect(error.code).toBe('TASK_FETCH_TIMEOUT');
+      expect((error as TaskFetchTimeoutError).timeoutMs).toBe(2_000);
+      expect(error.gitUrl).toBe(url);
+      expect(error.message).toContain('the fetch took longer than 2000 ms; git was stopped');
+      // git reached the server, so the time ran out in the download, not before it.
+      expect(requests).toBeGreaterThan(0);
+      // git-remote-http would otherwise stay, waiting on the server (it is the one that holds the URL).
+      expect(processesMentioning(url)).toEqual([]);
+      expect(await readdir(cacheDir)).toEqual([]);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('rejects a timeoutMs that is not a positive number', async () => {
+    const error = await fetchHarborTask(task(), { cacheDir: await cache(), timeoutMs: 0 }).catch((e: unknown) => e);
+    expect(InvalidArgumentError.isInstance(error)).toBe(true);
+    expect((error as Error).message).toContain('options.timeoutMs');
   });
 
   it('defaults the cache to $XDG_CACHE_HOME/snapbox/tasks, else the temporary folder', () => {

@@ -1,10 +1,19 @@
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { lstat, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TaskFetchError } from './errors/task-fetch-error.js';
+import { TaskFetchTimeoutError } from './errors/task-fetch-timeout-error.js';
 import type { HarborTask } from './harbor-registry-schema.js';
+import { killProcessTree } from './kill-process-tree.js';
+import { assertTimeout, startDeadline } from './timeout.js';
+
+/** How long {@link fetchHarborTask} lets git run by default: 10 minutes. */
+export const defaultTaskFetchTimeoutMs = 600_000;
+
+/** git's output is kept up to this size; only its end is reported. */
+const maxOutputBytes = 64 * 1024 * 1024;
 
 /** Options of {@link fetchHarborTask}. */
 export interface FetchHarborTaskOptions {
@@ -17,6 +26,13 @@ export interface FetchHarborTaskOptions {
   refresh?: boolean;
   /** Aborting kills the running git command; the call rejects with `TaskFetchError`. */
   signal?: AbortSignal;
+  /**
+   * How long the whole fetch (every git command it runs) may take, in milliseconds; then git and
+   * its transport helpers are killed and the call rejects with {@link TaskFetchTimeoutError}.
+   * `Infinity` waits for ever. A task served from the cache is not timed.
+   * Default: {@link defaultTaskFetchTimeoutMs} (10 minutes).
+   */
+  timeoutMs?: number;
   /** The git program to run. Default: `git` from `PATH`. */
   gitBinary?: string;
 }
@@ -69,8 +85,11 @@ function lastLines(text: string, count = 20): string {
  * @returns the absolute path of the task's folder (it holds `environment/Dockerfile` for Harbor tasks).
  * @throws TaskFetchError when git is missing or fails (with its stderr), or when the path does
  *   not exist at that commit; the original error is the `cause`.
+ * @throws TaskFetchTimeoutError (a `TaskFetchError`) when the fetch takes longer than `timeoutMs`.
+ * @throws InvalidArgumentError (from `@snapbox/core`) for a `timeoutMs` that is not a positive number.
  */
 export async function fetchHarborTask(task: HarborTask, options: FetchHarborTaskOptions = {}): Promise<string> {
+  assertTimeout(options.timeoutMs, 'options.timeoutMs');
   const cacheDir = resolve(options.cacheDir ?? defaultTaskCacheDir());
   const key = taskCacheKey(task);
   const target = join(cacheDir, key);
@@ -85,36 +104,6 @@ export async function fetchHarborTask(task: HarborTask, options: FetchHarborTask
       detail,
       ...extra,
     });
-  const git = options.gitBinary ?? 'git';
-  const run = (args: string[], cwd: string): Promise<string> =>
-    new Promise((resolvePromise, reject) => {
-      execFile(
-        git,
-        args,
-        {
-          cwd,
-          signal: options.signal,
-          maxBuffer: 64 * 1024 * 1024,
-          // Never wait for a password prompt: a private or missing repository must fail, not hang.
-          env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' },
-        },
-        (error, stdout, stderr) => {
-          if (error === null) {
-            resolvePromise(stdout);
-            return;
-          }
-          const code = (error as NodeJS.ErrnoException).code;
-          if (code === 'ENOENT') {
-            reject(failure(`the git program (${git}) was not found; install git or pass gitBinary`, { cause: error }));
-          } else if (error.name === 'AbortError') {
-            reject(failure('the fetch was aborted', { cause: error }));
-          } else {
-            reject(failure(`\`git ${args[0]}\` failed`, { stderr: lastLines(String(stderr)), cause: error }));
-          }
-        },
-      );
-    });
-
   try {
     await mkdir(cacheDir, { recursive: true });
   } catch (error) {
@@ -123,6 +112,67 @@ export async function fetchHarborTask(task: HarborTask, options: FetchHarborTask
   const work = await mkdtemp(join(cacheDir, `.tmp-${key}-`)).catch((error: unknown) => {
     throw failure(`cannot write in the cache folder ${cacheDir}`, { cause: error });
   });
+  const git = options.gitBinary ?? 'git';
+  const timeoutMs = options.timeoutMs ?? defaultTaskFetchTimeoutMs;
+  // Started once the work folder exists: every path from here on reaches the `finally` that clears it.
+  const deadline = startDeadline(timeoutMs, options.signal);
+  const run = (args: string[], cwd: string): Promise<string> =>
+    new Promise((resolvePromise, reject) => {
+      let stdout = '';
+      let stderr = '';
+      const stopped = () =>
+        deadline.expired()
+          ? new TaskFetchTimeoutError({
+              task: task.name,
+              gitUrl: task.gitUrl,
+              commit: task.gitCommitId,
+              path: task.path,
+              timeoutMs,
+              stderr: lastLines(stderr),
+              cause: deadline.signal.reason,
+            })
+          : failure('the fetch was aborted', { cause: deadline.signal.reason });
+      if (deadline.signal.aborted) {
+        reject(stopped());
+        return;
+      }
+      const child = spawn(git, args, {
+        cwd,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        // Never wait for a password prompt: a private or missing repository must fail, not hang.
+        env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' },
+      });
+      const keep = (text: string, chunk: Buffer) => (text + chunk.toString()).slice(-maxOutputBytes);
+      child.stdout.on('data', (chunk: Buffer) => (stdout = keep(stdout, chunk)));
+      child.stderr.on('data', (chunk: Buffer) => (stderr = keep(stderr, chunk)));
+      const onAbort = () => {
+        if (child.pid !== undefined) killProcessTree(child.pid);
+        // Not waiting for 'close': it comes when every holder of git's pipes has exited, and a
+        // helper that escaped the kill would hold them (and this call) open.
+        child.stdout.destroy();
+        child.stderr.destroy();
+        reject(stopped());
+      };
+      deadline.signal.addEventListener('abort', onAbort, { once: true });
+      child.once('error', (error: NodeJS.ErrnoException) => {
+        deadline.signal.removeEventListener('abort', onAbort);
+        reject(
+          error.code === 'ENOENT'
+            ? failure(`the git program (${git}) was not found; install git or pass gitBinary`, { cause: error })
+            : failure(`\`git ${args[0]}\` could not be started (${error.message})`, { cause: error }),
+        );
+      });
+      child.once('close', (code, signal) => {
+        deadline.signal.removeEventListener('abort', onAbort);
+        if (deadline.signal.aborted) reject(stopped());
+        else if (code === 0) resolvePromise(stdout);
+        else {
+          const cause = Object.assign(new Error(`git ${args[0]} exited with ${code ?? signal}`), { code, signal });
+          reject(failure(`\`git ${args[0]}\` failed`, { stderr: lastLines(stderr), cause }));
+        }
+      });
+    });
+
   try {
     const repo = join(work, 'repo');
     await run(['init', '--quiet', repo], work);
@@ -170,6 +220,7 @@ export async function fetchHarborTask(task: HarborTask, options: FetchHarborTask
     if (TaskFetchError.isInstance(error)) throw error;
     throw failure(`a file operation in the cache folder ${cacheDir} failed`, { cause: error });
   } finally {
+    deadline.clear();
     await rm(work, { recursive: true, force: true });
   }
 }

@@ -13,11 +13,13 @@ export {
 export { type HarborDataset, type HarborTask, parseHarborRegistry } from './harbor-registry-schema.js';
 export {
   defaultTaskCacheDir,
+  defaultTaskFetchTimeoutMs,
   type FetchHarborTaskOptions,
   fetchHarborTask,
   taskCacheKey,
 } from './harbor-task-fetch.js';
 export {
+  defaultRegistryTimeoutMs,
   harborDefaultRegistryUrl,
   type LoadHarborRegistryOptions,
   loadHarborRegistry,

@@ -4,10 +4,12 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { InvalidArgumentError } from '@snapbox/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegistryFormatError } from './errors/registry-format-error.js';
 import { RegistryLoadError } from './errors/registry-load-error.js';
-import { harborDefaultRegistryUrl, loadHarborRegistry } from './load-harbor-registry.js';
+import { RegistryTimeoutError } from './errors/registry-timeout-error.js';
+import { defaultRegistryTimeoutMs, harborDefaultRegistryUrl, loadHarborRegistry } from './load-harbor-registry.js';
 
 const registryJson = JSON.stringify([
   {
@@ -29,6 +31,14 @@ beforeAll(async () => {
       response.writeHead(200, { 'content-type': 'application/json' }).end(registryJson);
     } else if (request.url === '/broken.json') {
       response.writeHead(200).end('[{"name": "demo", ');
+    } else if (request.url === '/empty.json') {
+      response.writeHead(200).end();
+    } else if (request.url === '/silent.json') {
+      // Accepts the request and never answers.
+    } else if (request.url === '/stalls.json') {
+      // Answers, sends half the body, then goes quiet.
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.write(registryJson.slice(0, 20));
     } else {
       response.writeHead(404, 'Not Found').end();
     }
@@ -38,6 +48,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
   await rm(folder, { recursive: true, force: true });
 });
@@ -104,5 +115,93 @@ describe('loadHarborRegistry', () => {
     expect((fromFile as Error).message).toContain('not valid JSON');
     const fromUrl = await rejection(loadHarborRegistry(`${base}/broken.json`));
     expect(RegistryFormatError.isInstance(fromUrl)).toBe(true);
+  });
+
+  it('reports an empty file, or one that is not JSON, as one whole-file error with its place', async () => {
+    const whole = async (name: string, content: string) => {
+      const path = join(folder, name);
+      await writeFile(path, content);
+      const error = await rejection(loadHarborRegistry(path));
+      expect(RegistryFormatError.isInstance(error)).toBe(true);
+      const formatError = error as RegistryFormatError;
+      expect(formatError.source).toBe(path);
+      expect(formatError.problems).toEqual([
+        { entryIndex: undefined, dataset: undefined, field: '(registry)', detail: expect.any(String) },
+      ]);
+      expect(formatError.message).toMatch(/Fix the file, or load another registry\.$/);
+      return formatError.message;
+    };
+    expect(await whole('empty.json', '')).toBe(
+      `Malformed Harbor registry ${join(folder, 'empty.json')}: it is empty, where a JSON array of datasets was expected. Fix the file, or load another registry.`,
+    );
+    expect(await whole('blank.json', ' \n\t\n')).toContain('it holds only white space');
+    // A trailing comma on line 3: the place is given as a line and column, not a byte offset.
+    expect(await whole('comma.json', '[\n  {\n    "name": "x",\n  }\n]\n')).toMatch(
+      /: it is not valid JSON \(.* at line 4, column 3\)\. /,
+    );
+    expect(await whole('page.html', '<!doctype html><title>Not Found</title>')).toContain('it is not valid JSON');
+
+    const fromUrl = await rejection(loadHarborRegistry(`${base}/empty.json`));
+    expect(RegistryFormatError.isInstance(fromUrl)).toBe(true);
+    expect((fromUrl as Error).message).toContain('it is empty');
+  });
+
+  it('reads a file that starts with a byte-order mark', async () => {
+    const path = join(folder, 'bom.json');
+    await writeFile(path, `\ufeff${registryJson}`);
+    expect((await loadHarborRegistry(path)).map((d) => d.name)).toEqual(['demo']);
+  });
+
+  it('says so for a URL scheme it cannot load, rather than looking for a file of that name', async () => {
+    for (const source of ['ftp://example.invalid/registry.json', 's3://bucket/registry.json', 'git+ssh://h/r.json']) {
+      const error = await rejection(loadHarborRegistry(source));
+      expect(RegistryLoadError.isInstance(error)).toBe(true);
+      expect((error as RegistryLoadError).source).toBe(source);
+      const scheme = source.slice(0, source.indexOf(':') + 1);
+      expect((error as Error).message).toBe(
+        `Could not load the Harbor registry from ${source}: the URL scheme "${scheme}" is not supported; give a file path, a file: URL, or an http: or https: URL (download the file first for other schemes). Check the path or URL, or load a registry file instead.`,
+      );
+    }
+    // One letter before the colon is a Windows drive, read as a path.
+    const drive = await rejection(loadHarborRegistry('C:\\registry.json'));
+    expect((drive as Error).message).toContain('no such file');
+  });
+
+  it('gives up on a download after timeoutMs with RegistryTimeoutError, a RegistryLoadError', async () => {
+    expect(defaultRegistryTimeoutMs).toBe(60_000);
+    for (const path of ['/silent.json', '/stalls.json']) {
+      const source = `${base}${path}`;
+      const error = await rejection(loadHarborRegistry(source, { timeoutMs: 300 }));
+      expect(RegistryTimeoutError.isInstance(error)).toBe(true);
+      expect(RegistryLoadError.isInstance(error)).toBe(true);
+      const timeout = error as RegistryTimeoutError;
+      expect(timeout.code).toBe('REGISTRY_TIMEOUT');
+      expect(timeout.timeoutMs).toBe(300);
+      expect(timeout.source).toBe(source);
+      expect(timeout.message).toContain(`from ${source}: the download took longer than 300 ms and was abandoned`);
+    }
+    // A download that finishes in time is not affected, and Infinity means no limit.
+    expect(await loadHarborRegistry(`${base}/registry.json`, { timeoutMs: 10_000 })).toHaveLength(1);
+    expect(await loadHarborRegistry(`${base}/registry.json`, { timeoutMs: Number.POSITIVE_INFINITY })).toHaveLength(1);
+  });
+
+  it('tells an abort by the caller from a timeout', async () => {
+    const controller = new AbortController();
+    const pending = rejection(
+      loadHarborRegistry(`${base}/silent.json`, { signal: controller.signal, timeoutMs: 60_000 }),
+    );
+    setTimeout(() => controller.abort(), 100);
+    const error = await pending;
+    expect(RegistryLoadError.isInstance(error)).toBe(true);
+    expect(RegistryTimeoutError.isInstance(error)).toBe(false);
+    expect((error as Error).message).toContain('the download was aborted');
+  });
+
+  it('rejects a timeoutMs that is not a positive number', async () => {
+    for (const timeoutMs of [0, -1, Number.NaN]) {
+      const error = await rejection(loadHarborRegistry(`${base}/registry.json`, { timeoutMs }));
+      expect(InvalidArgumentError.isInstance(error)).toBe(true);
+      expect((error as Error).message).toContain('options.timeoutMs');
+    }
   });
 });

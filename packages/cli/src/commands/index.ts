@@ -3,5 +3,8 @@ import { ls } from './ls.js';
 import { presetsList } from './presets-list.js';
 import { prune } from './prune.js';
 
-/** Every command, in the order `snapbox --help` lists them. Add new commands here. */
+/**
+ * Every command, in the order `snapbox --help` lists them. Add new commands here. Importing this
+ * list loads only the commands' descriptions; each one's code is imported when it runs.
+ */
 export const commands: readonly Command[] = [ls, prune, presetsList];

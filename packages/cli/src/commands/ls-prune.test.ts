@@ -1,13 +1,15 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { snapboxLabels } from '@snapbox/core';
 import { createDockerFactory } from '@snapbox/docker';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../test-support/run-cli.js';
+import { runCli, runCliWith } from '../test-support/run-cli.js';
+import { notConfirmedExitCode } from './prune.js';
 
 const tinyImage = 'snapbox-fixture/tiny:1';
 const engine = new Docker();
@@ -20,10 +22,11 @@ interface Orphans {
   kept: string;
 }
 
-/** Resources of a process that was SIGKILLed with no watchdog: what prune exists for. */
-async function makeOrphans(): Promise<Orphans> {
+/** A process that made containers and snapshots (watchdog off) and keeps running. */
+async function startOwner(): Promise<{ report: Orphans; child: ChildProcess; kill(): Promise<void> }> {
   const script = fileURLToPath(new URL('../test-support/orphan-maker.mjs', import.meta.url));
   const child = spawn(process.execPath, [script, tinyImage], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
   const report = await new Promise<Orphans>((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -32,10 +35,18 @@ async function makeOrphans(): Promise<Orphans> {
     });
     child.once('exit', () => reject(new Error('orphan maker ended early')));
   });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGKILL');
-  await exited;
-  return report;
+  const kill = async () => {
+    child.kill('SIGKILL');
+    await exited;
+  };
+  return { report, child, kill };
+}
+
+/** Resources of a process that was SIGKILLed with no watchdog: what prune exists for. */
+async function makeOrphans(): Promise<Orphans> {
+  const owner = await startOwner();
+  await owner.kill();
+  return owner.report;
 }
 
 const exists = async (kind: 'container' | 'image', id: string) =>
@@ -190,5 +201,137 @@ describe('snapbox prune', () => {
       if (previous === undefined) delete process.env.DOCKER_HOST;
       else process.env.DOCKER_HOST = previous;
     }
+  });
+});
+
+describe('snapbox prune --all-sessions', () => {
+  // A live process's resources. Every command keeps to its session (--session), so the
+  // resources of other live programs on this shared engine are listed at most, never removed.
+  let owner: Awaited<ReturnType<typeof startOwner>>;
+  let session: string;
+  const extra = { container: '' };
+
+  beforeAll(async () => {
+    owner = await startOwner();
+    session = owner.report.session;
+  }, 120_000);
+
+  afterAll(async () => {
+    await owner.kill();
+    // Whatever a failing test left behind.
+    await runCliWith({}, 'prune', '--all-sessions', '--yes', '--include-kept', '--session', session);
+    if (extra.container !== '') {
+      await engine
+        .getContainer(extra.container)
+        .remove({ force: true })
+        .catch(() => undefined);
+    }
+  });
+
+  const all = () => [
+    ...owner.report.containers.map((id) => exists('container', id)),
+    ...[owner.report.parent, owner.report.child, owner.report.kept].map((id) => exists('image', id)),
+  ];
+
+  it('without --yes and without a terminal, shows what it would remove, removes nothing and exits 3', async () => {
+    const result = await runCli('prune', '--all-sessions', '--session', session);
+    expect(result.code).toBe(notConfirmedExitCode);
+    for (const id of owner.report.containers) expect(result.stdout).toContain(id.slice(0, 12));
+    expect(result.stdout).toContain(owner.report.parent);
+    expect(result.stdout).toContain(owner.report.child);
+    expect(result.stdout).not.toContain(owner.report.kept);
+    expect(result.stdout).toMatch(/would remove 2 container\(s\) and 2 snapshot\(s\)\n$/);
+    expect(result.stderr).toContain('nothing was removed. Pass --yes to remove the above');
+    expect(await Promise.all(all())).toEqual([true, true, true, true, true]);
+
+    const json = await runCli('prune', '--all-sessions', '--session', session, '--json');
+    expect(json.code).toBe(notConfirmedExitCode);
+    const report = JSON.parse(json.stdout) as { dryRun: boolean; containers: { id: string }[] };
+    expect(report.dryRun).toBe(true);
+    expect(report.containers.map((c) => c.id).sort()).toEqual([...owner.report.containers].sort());
+
+    // A pipe is not a person: a "y" from it is not read.
+    const piped = new PassThrough();
+    piped.end('y\n');
+    expect((await runCliWith({ stdin: piped }, 'prune', '--all-sessions', '--session', session)).code).toBe(
+      notConfirmedExitCode,
+    );
+    // Nothing selected still needs --yes: a script that forgot it fails every time.
+    const none = await runCli('prune', '--all-sessions', '--session', 'no-such-session');
+    expect(none.code).toBe(notConfirmedExitCode);
+    expect(none.stdout).toBe('would remove 0 container(s) and 0 snapshot(s)\n');
+    expect(await Promise.all(all())).toEqual([true, true, true, true, true]);
+  });
+
+  it('on a terminal, asks and removes nothing when the answer is no (the built bin, under a pty)', async () => {
+    const bin = fileURLToPath(new URL('../../dist/bin.js', import.meta.url));
+    const command = `'${process.execPath}' '${bin}' prune --all-sessions --session '${session}'`;
+    // script(1) runs the command on a pseudo-terminal, so its stdin is a TTY, as for a person.
+    const child = spawn('script', ['-qec', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let output = '';
+    const code = await new Promise<number | null>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('Remove them? [y/N] ') && child.stdin.writable) child.stdin.end('n\n');
+      });
+      child.once('error', reject);
+      child.once('close', resolve);
+    });
+    expect(code).toBe(notConfirmedExitCode);
+    for (const id of owner.report.containers) expect(output).toContain(id.slice(0, 12));
+    expect(output).toContain('would remove 2 container(s) and 2 snapshot(s) (with --all-sessions');
+    expect(output).toContain('not confirmed; nothing was removed');
+    expect(await Promise.all(all())).toEqual([true, true, true, true, true]);
+  });
+
+  it('on a terminal, removes exactly what it showed once the answer is yes', async () => {
+    const terminal = Object.assign(new PassThrough(), { isTTY: true });
+    const labels = (await engine.getContainer(owner.report.containers[0] as string).inspect()).Config.Labels;
+    let asked = false;
+    const result = await runCliWith(
+      {
+        stdin: terminal,
+        onStderr: (stderr) => {
+          if (asked || !stderr.includes('Remove them? [y/N] ')) return;
+          asked = true;
+          // The owner makes another container while the question is open: it was not shown,
+          // so the yes does not cover it.
+          void engine.createContainer({ Image: tinyImage, Cmd: ['sleep', '600'], Labels: labels }).then((container) => {
+            extra.container = container.id;
+            terminal.write('yes\n');
+          });
+        },
+      },
+      'prune',
+      '--all-sessions',
+      '--session',
+      session,
+    );
+    expect(asked).toBe(true);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/removed 2 container\(s\) and 2 snapshot\(s\)\n$/);
+    expect(await Promise.all(all())).toEqual([false, false, false, false, true]);
+    expect(await exists('container', extra.container)).toBe(true);
+  });
+
+  it('--yes removes without asking', async () => {
+    const terminal = Object.assign(new PassThrough(), { isTTY: true });
+    // Were it to ask, the end of input would answer no and the exit code would show it.
+    terminal.end();
+    const result = await runCliWith(
+      { stdin: terminal },
+      'prune',
+      '--all-sessions',
+      '-y',
+      '--include-kept',
+      '--session',
+      session,
+    );
+    expect(result.stderr).not.toContain('[y/N]');
+    expect(result.code).toBe(0);
+    // The kept snapshot, and the storage of the parent it was taken from, deleted while in use.
+    expect(result.stdout).toMatch(/removed 1 container\(s\) and [12] snapshot\(s\)\n$/);
+    expect(await exists('container', extra.container)).toBe(false);
+    expect(await exists('image', owner.report.kept)).toBe(false);
   });
 });

@@ -159,6 +159,68 @@ describe('snapbox presets list', () => {
     expect(refused.stderr).toContain('ECONNREFUSED');
   });
 
+  it('exits 1 listing every problem of a registry, and the file as a whole when it is empty or not JSON', async () => {
+    const path = join(folder, 'many.json');
+    await writeFile(
+      path,
+      JSON.stringify([
+        { name: 'a', version: 1, tasks: [] },
+        { name: 'ok', version: '1', tasks: [] },
+        { name: 'b', version: '2', tasks: [{ name: 'x', path: '/abs', git_url: 'file:///r' }] },
+      ]),
+    );
+    const many = await runCli('presets', 'list', '--registry', path);
+    expect(many.code).toBe(1);
+    expect(many.stdout).toBe('');
+    expect(many.stderr).toBe(
+      `snapbox presets list: Malformed Harbor registry ${path}: 2 problems in 2 entries:\n` +
+        '  - dataset "a" (entry 0), field version: expected a non-empty string, got number 1\n' +
+        '  - dataset "b@2" (entry 2), field tasks[0].path: "/abs" must be a relative "/"-separated path inside the repository, without ".."\n' +
+        'Fix those entries, or load another registry.\n',
+    );
+
+    const empty = join(folder, 'empty.json');
+    await writeFile(empty, '');
+    expect(await runCli('presets', 'list', '--registry', empty)).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `snapbox presets list: Malformed Harbor registry ${empty}: it is empty, where a JSON array of datasets was expected. Fix the file, or load another registry.\n`,
+    });
+    const html = join(folder, 'page.html');
+    await writeFile(html, '<html></html>');
+    const notJson = await runCli('presets', 'list', '--registry', html);
+    expect(notJson.code).toBe(1);
+    expect(notJson.stderr).toMatch(
+      /^snapbox presets list: Malformed Harbor registry .*page\.html: it is not valid JSON \(/,
+    );
+  });
+
+  it('exits 1 naming an unsupported URL scheme', async () => {
+    const result = await runCli('presets', 'list', '--registry', 's3://bucket/registry.json');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      'Could not load the Harbor registry from s3://bucket/registry.json: the URL scheme "s3:" is not supported',
+    );
+  });
+
+  it('exits 1 when a download takes longer than --timeout', async () => {
+    // Takes the request and never answers.
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/registry.json`;
+    try {
+      const result = await runCli('presets', 'list', '--registry', url, '--timeout', '1s');
+      expect(result.code).toBe(1);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toBe(
+        `snapbox presets list: Could not load the Harbor registry from ${url}: the download took longer than 1000 ms and was abandoned. Check the path or URL, or load a registry file instead.\n`,
+      );
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
   it('exits 2 for an empty or invalid --agents list', async () => {
     const empty = await runCli('presets', 'list', '--registry', realRegistry, '--agents', 'a,,b');
     expect(empty.code).toBe(2);

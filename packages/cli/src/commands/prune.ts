@@ -1,14 +1,14 @@
-import { prune as pruneResources } from '@snapbox/docker';
-import type { CliIo } from '../cli-io.js';
-import { type Command, parseCommandArgs, UsageError } from '../command.js';
-import { formatTable, parseDuration } from '../format.js';
+import type { Command } from '../command.js';
+
+/** The exit status of `snapbox prune --all-sessions` when the removal was not confirmed. */
+export const notConfirmedExitCode = 3;
 
 /** `snapbox prune`: removes what belongs to owners that are gone. */
-export const prune: Command = {
+export const prune = {
   path: ['prune'],
   summary: 'Remove the containers and snapshots of processes that are gone',
-  usage: `Usage: snapbox prune [--dry-run] [--older-than DURATION] [--all-sessions] [--include-kept]
-                    [--include-builds] [--json]
+  usage: `Usage: snapbox prune [--dry-run] [--older-than DURATION] [--all-sessions [--yes]] [--session ID]
+                    [--include-kept] [--include-builds] [--json]
 
 Removes containers and session snapshots that snapbox created and whose owner process is
 dead (checked by pid and start time on this host). Nothing without snapbox's labels is ever
@@ -18,80 +18,34 @@ Options:
   --dry-run                show what would be removed, remove nothing
   --older-than DURATION    only what is older (90s, 30m, 12h, 7d); also prunes owners on other
                            hosts, whose liveness cannot be checked from here
-  --all-sessions           also what belongs to live processes
+  --all-sessions           also what belongs to live processes; asks first (see below)
+  -y, --yes                with --all-sessions: remove without asking
+  --session ID             only what belongs to this session (the owner.session of ls --json)
   --include-kept           also snapshots made with keep: true
   --include-builds         also the images fromDockerfile built (build cache) that no container
                            uses, whoever built them; with --older-than, only older ones
   --json                   print the report as JSON
   -h, --help               show this help
 
+--all-sessions removes what running programs are using, so it asks first: without --yes it
+shows what it would remove and, when stdin is a terminal, asks for confirmation, then removes
+exactly what it showed. When stdin is not a terminal (a script, CI), it removes nothing and
+exits ${notConfirmedExitCode}.
+
 Exit status: 0 when everything selected was removed (or nothing was selected), 1 when a
-removal failed or the engine cannot be reached, 2 for bad arguments.
+removal failed or the engine cannot be reached, 2 for bad arguments, ${notConfirmedExitCode} when --all-sessions
+was not confirmed (no --yes, and stdin is not a terminal or the answer was not "y"): nothing
+was removed.
 `,
-  async run(args: readonly string[], io: CliIo): Promise<number> {
-    const { values } = parseCommandArgs(args, {
-      'dry-run': { type: 'boolean' },
-      'older-than': { type: 'string' },
-      'all-sessions': { type: 'boolean' },
-      'include-kept': { type: 'boolean' },
-      'include-builds': { type: 'boolean' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    });
-    if (values.help) {
-      io.stdout.write(this.usage);
-      return 0;
-    }
-    let olderThanMs: number | undefined;
-    if (values['older-than'] !== undefined) {
-      olderThanMs = parseDuration(values['older-than']);
-      if (olderThanMs === undefined) {
-        throw new UsageError(
-          `--older-than takes a duration such as 90s, 30m, 12h or 7d, got ${JSON.stringify(values['older-than'])}`,
-        );
-      }
-    }
-    const report = await pruneResources({
-      dryRun: values['dry-run'] === true,
-      allSessions: values['all-sessions'] === true,
-      includeKept: values['include-kept'] === true,
-      includeBuilds: values['include-builds'] === true,
-      ...(olderThanMs === undefined ? {} : { olderThanMs }),
-      onProgress: values.json
-        ? undefined
-        : ({ kind, id, index, total }) =>
-            io.stderr.write(`removing ${kind} ${id.slice(0, 40)} (${index + 1}/${total})\n`),
-    });
-    if (values.json) {
-      io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    } else {
-      const verb = report.dryRun ? 'would remove' : 'removed';
-      const rows = [
-        ...report.containers.map((c) => [
-          'container',
-          c.id.slice(0, 12),
-          `${c.owner.pid}@${c.owner.host}`,
-          c.owner.liveness,
-        ]),
-        ...report.snapshots.map((s) => [
-          'snapshot',
-          s.id ?? s.imageId.slice(7, 19),
-          `${s.owner.pid}@${s.owner.host}`,
-          s.owner.liveness,
-        ]),
-        ...report.builds.map((b) => [
-          'build',
-          b.tag ?? b.imageId.slice(7, 19),
-          `${b.owner.pid}@${b.owner.host}`,
-          b.owner.liveness,
-        ]),
-      ];
-      if (rows.length > 0) io.stdout.write(`${formatTable([['KIND', 'ID', 'OWNER', 'OWNER ALIVE'], ...rows])}\n`);
-      io.stdout.write(
-        `${verb} ${report.containers.length} container(s)${values['include-builds'] ? `, ${report.snapshots.length} snapshot(s) and ${report.builds.length} build(s)` : ` and ${report.snapshots.length} snapshot(s)`}${report.errors.length > 0 ? `; ${report.errors.length} failed` : ''}\n`,
-      );
-      for (const error of report.errors) io.stderr.write(`failed: ${error.id}: ${error.message}\n`);
-    }
-    return report.errors.length > 0 ? 1 : 0;
+  options: {
+    'dry-run': { type: 'boolean' },
+    'older-than': { type: 'string' },
+    'all-sessions': { type: 'boolean' },
+    yes: { type: 'boolean', short: 'y' },
+    session: { type: 'string' },
+    'include-kept': { type: 'boolean' },
+    'include-builds': { type: 'boolean' },
+    json: { type: 'boolean' },
   },
-};
+  load: () => import('./prune-run.js'),
+} as const satisfies Command;

@@ -4,14 +4,19 @@ const marker = Symbol.for('snapbox.error.RegistryLoadError');
 
 /**
  * A Harbor registry could not be read: the file is missing or unreadable, the URL could not be
- * reached, or it answered with an HTTP error. The original error is the `cause`.
+ * reached or answered with an HTTP error, its scheme is not one that can be loaded (only paths,
+ * `file:`, `http:` and `https:` are), or the download was aborted. The original error is the
+ * `cause`. A download that ran out of time is the subclass {@link RegistryTimeoutError}.
  */
 export class RegistryLoadError extends SnapboxError {
   /** The file path or URL that was tried. */
   readonly source: string;
 
-  constructor(options: { source: string; detail: string; cause?: unknown }) {
-    super('REGISTRY_UNAVAILABLE', {
+  /**
+   * @param code the error code; subclasses pass their own, the default is `REGISTRY_UNAVAILABLE`.
+   */
+  constructor(options: { source: string; detail: string; cause?: unknown }, code = 'REGISTRY_UNAVAILABLE') {
+    super(code, {
       message: `Could not load the Harbor registry from ${options.source}: ${options.detail}. Check the path or URL, or load a registry file instead.`,
       cause: options.cause,
     });
@@ -19,7 +24,7 @@ export class RegistryLoadError extends SnapboxError {
     markError(this, marker);
   }
 
-  /** True for this error, including one created by another copy of this package. */
+  /** True for this error (and {@link RegistryTimeoutError}), including one created by another copy of this package. */
   static override isInstance(value: unknown): value is RegistryLoadError {
     return hasErrorMarker(value, marker);
   }
