@@ -9,6 +9,13 @@ export type {
   Resources,
 } from './container.js';
 export type { ContainerFactory, ContainerSource, SnapshotableContainerFactory } from './container-factory.js';
+export {
+  createDebugLog,
+  type DebugEnvironment,
+  type DebugLog,
+  type DebugLogOptions,
+  isDebugEnabled,
+} from './debug-log.js';
 export * from './errors/index.js';
 export { execMarkerVariable, killMarkedCommand, newExecMarker } from './exec-marker.js';
 export { ExecOutputCollector } from './exec-output.js';

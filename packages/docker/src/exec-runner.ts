@@ -12,6 +12,7 @@ import {
   SnapboxError,
 } from '@snapbox/core';
 import type Docker from 'dockerode';
+import { brief, dockerLog } from './debug-logs.js';
 import { wrapEngineError } from './docker-connection.js';
 import { isNotRunningError } from './engine-flavor.js';
 import { ExecStartFailure } from './exec-start-failure.js';
@@ -128,6 +129,12 @@ export async function runExec(request: RunExecRequest): Promise<ExecResult> {
     const stop = (reason: NonNullable<typeof stopReason>) => {
       if (finished || stopReason !== undefined) return;
       stopReason = reason;
+      dockerLog(
+        'exec in %s: %s: %s, killing its processes',
+        request.containerId.slice(0, 12),
+        brief(request.display),
+        reason.kind,
+      );
       killDone = killMarked(docker, request.containerId, marker).then(
         () => undefined,
         (error: unknown) => error ?? new Error('kill failed'),

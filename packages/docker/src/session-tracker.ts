@@ -4,7 +4,13 @@ import { fileURLToPath } from 'node:url';
 import { currentSession, onProcessExit, SnapboxError } from '@snapbox/core';
 import type Docker from 'dockerode';
 import type { CleanupReport } from './cleanup-actions.js';
-import { describeEndpoint, type SerializedConnection, serializeConnection } from './docker-connection.js';
+import { cleanupLog as log } from './debug-logs.js';
+import {
+  connectionKey,
+  describeEndpoint,
+  type SerializedConnection,
+  serializeConnection,
+} from './docker-connection.js';
 
 /** What the sync worker is asked to remove (see sync-worker.ts). */
 export interface CleanupOrder {
@@ -93,11 +99,20 @@ export class SessionTracker {
       containers: resources.containers ?? [],
       snapshots: resources.snapshots ?? [],
     };
+    const started = Date.now();
+    log(
+      'removing %d container(s) and %d snapshot(s) on %s in a blocking child process',
+      order.containers.length,
+      order.snapshots.length,
+      describeEndpoint(this.docker),
+    );
     const child = spawnSync(process.execPath, [workerPath], {
       input: JSON.stringify(order),
       encoding: 'utf8',
       timeout: timeoutMs,
     });
+    // The worker's own debug lines (it inherits DEBUG) are in its captured stderr: pass them on.
+    if (log.enabled && child.status === 0 && child.stderr) process.stderr.write(child.stderr);
     if (child.error !== undefined || child.status !== 0) {
       throw new SnapboxError('SYNC_CLEANUP_FAILED', {
         message: `The synchronous cleanup on ${describeEndpoint(this.docker)} failed (${child.error?.message ?? `exit ${child.status}`}): ${child.stderr?.trim() ?? ''}`,
@@ -105,6 +120,13 @@ export class SessionTracker {
       });
     }
     const report = JSON.parse(child.stdout) as CleanupReport;
+    log(
+      'removed %d container(s) and %d snapshot(s) in %d ms%s',
+      report.removedContainers,
+      report.deletedSnapshots,
+      Date.now() - started,
+      report.errors.length > 0 ? `; failed: ${report.errors.join('; ')}` : '',
+    );
     this.reclaimPending = this.reclaimPending || report.deferredReclaims > 0;
     return report;
   }
@@ -139,7 +161,14 @@ export class SessionTracker {
   #disarm(): void {
     this.#registration?.unregister();
     this.#registration = undefined;
-    this.#watchdog?.kill('SIGTERM');
+    if (this.#watchdog !== undefined) {
+      log(
+        'stopping watchdog %d: nothing of this session is left on %s',
+        this.#watchdog.pid,
+        describeEndpoint(this.docker),
+      );
+      this.#watchdog.kill('SIGTERM');
+    }
     this.#watchdog = undefined;
   }
 
@@ -152,15 +181,17 @@ export class SessionTracker {
       ownerPid: session.pid,
     };
     // Detached: its own process group, so a Ctrl-C meant for us does not reach it, and it outlives us.
+    // With debugging on, its lines go to our stderr (it may outlive us and write later).
     const child = spawn(process.execPath, [watchdogPath], {
       detached: true,
-      stdio: 'ignore',
+      stdio: log.enabled ? ['ignore', 'ignore', 'inherit'] : 'ignore',
       env: { ...process.env, [watchdogOrderVariable]: JSON.stringify(order) },
     });
     child.on('error', () => {
       if (this.#watchdog === child) this.#watchdog = undefined;
     });
     child.unref();
+    log('started watchdog %d for session %s on %s', child.pid, session.id, describeEndpoint(this.docker));
     this.#watchdog = child;
   }
 }
@@ -169,7 +200,7 @@ const trackers = new Map<string, SessionTracker>();
 
 /** One tracker per engine endpoint and snapshot repository in this process. */
 export function trackerFor(docker: Docker, repository: string, options: { watchdog: boolean }): SessionTracker {
-  const key = `${describeEndpoint(docker)}|${repository}`;
+  const key = `${connectionKey(docker)}|${repository}`;
   let tracker = trackers.get(key);
   if (tracker === undefined) {
     tracker = new SessionTracker(docker, repository, options);
