@@ -87,7 +87,8 @@ function instrument(docker: Docker, origin: Origin, baseOptions: Docker.DockerOp
   const send: Dial = httpLog.enabled
     ? (options, callback) => {
         const started = Date.now();
-        const request = `${options.method ?? 'GET'} ${options.path ?? ''}`;
+        // The path before dockerode adds the query: ids and names, never query values.
+        const request = `${options.method ?? 'GET'} ${(options.path ?? '').replace(/\?$/, '')}`;
         dial.call(modem, options, (error, data) => {
           const outcome =
             error === null || error === undefined
