@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { RegistryFormatError } from './errors/registry-format-error.js';
 import { RegistryLoadError } from './errors/registry-load-error.js';
 import { type HarborDataset, parseHarborRegistry } from './harbor-registry-schema.js';
+import { presetsLog as log } from './logger.js';
 
 /** Harbor's default registry: the raw `registry.json` of the Harbor repository's main branch. */
 export const harborDefaultRegistryUrl = 'https://raw.githubusercontent.com/laude-institute/harbor/main/registry.json';
@@ -65,6 +66,8 @@ export async function loadHarborRegistry(
   source: string = harborDefaultRegistryUrl,
   options: LoadHarborRegistryOptions = {},
 ): Promise<HarborDataset[]> {
+  const started = Date.now();
+  log('loading the Harbor registry from %s', source);
   const text = await readSource(source, options);
   let json: unknown;
   try {
@@ -77,5 +80,7 @@ export async function loadHarborRegistry(
       cause: error,
     });
   }
-  return parseHarborRegistry(json, source);
+  const datasets = parseHarborRegistry(json, source);
+  log('loaded %d dataset(s) from %s in %d ms', datasets.length, source, Date.now() - started);
+  return datasets;
 }
