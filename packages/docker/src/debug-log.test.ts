@@ -7,15 +7,20 @@ import { tinyImage } from './test-support/fixtures.js';
 
 const childScript = fileURLToPath(new URL('./test-support/debug-child.mjs', import.meta.url));
 
-/** Runs the child with `env` over this environment (debug variables cleared first). */
+/**
+ * Runs the child with `env` over this environment (debug variables cleared first). With
+ * `killAfterReport`, SIGKILLs it once it has reported; the result then comes when every holder of
+ * its stderr (the watchdog too) has closed it.
+ */
 function runChild(
   env: Record<string, string>,
+  killAfterReport = false,
 ): Promise<{ code: number | null; stdout: string; stderr: string; pid: number }> {
   const base = { ...process.env };
   delete base.DEBUG;
   delete base.NODE_DEBUG;
   delete base.SNAPBOX_DEBUG;
-  const child = spawn(process.execPath, [childScript, tinyImage], {
+  const child = spawn(process.execPath, [childScript, tinyImage, killAfterReport ? 'wait-for-kill' : 'exit'], {
     env: { ...base, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -23,6 +28,7 @@ function runChild(
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => {
     stdout += chunk.toString();
+    if (killAfterReport && stdout.includes('\n')) child.kill('SIGKILL');
   });
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
@@ -80,6 +86,32 @@ describe('debug lines of a real program', () => {
       `snapbox:docker:http\\[(?!${run.pid}\\])\\d+\\] unix://\\S+ DELETE /containers/${id} ok`,
     );
     expect(run.stderr).toMatch(workerLine);
+    const gone = await engine
+      .getContainer(id)
+      .inspect()
+      .then(
+        () => undefined,
+        (error: unknown) => statusOf(error),
+      );
+    expect(gone).toBe(404);
+  });
+
+  it('with DEBUG=snapbox:cleanup, let the watchdog say what it swept after its owner was SIGKILLed', async () => {
+    const run = await runChild({ DEBUG: 'snapbox:cleanup' }, true);
+    expect(run.code).toBe(null);
+    const { id } = JSON.parse(run.stdout) as { id: string };
+    expect(run.stderr).toMatch(
+      new RegExp(`snapbox:cleanup\\[${run.pid}\\] started watchdog \\d+ for session \\S+ on unix://`),
+    );
+    const watchdog = /started watchdog (\d+)/.exec(run.stderr)?.[1];
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `snapbox:cleanup\\[${watchdog}\\] watchdog: owner ${run.pid} is gone without cleaning up; removing session`,
+      ),
+    );
+    expect(run.stderr).toMatch(
+      new RegExp(`snapbox:cleanup\\[${watchdog}\\] watchdog: removed 1 container\\(s\\) and 0 snapshot\\(s\\)`),
+    );
     const gone = await engine
       .getContainer(id)
       .inspect()

@@ -7,6 +7,7 @@ import {
   discoverEngineOnce,
   discoveryEnvironment,
 } from './engine-discovery.js';
+import { explicitClient } from './explicit-client.js';
 
 /**
  * A dockerode instance, or the options to build one. Without an endpoint (`socketPath`, `host`):
@@ -36,15 +37,6 @@ export interface SerializedConnection {
   /** ssh2 options of an `ssh://` connection: agent socket path, private key, passphrase, ... */
   sshOptions?: Record<string, unknown>;
 }
-
-/** What docker-modem reads from the environment when it builds a client. */
-const dockerEnvironment = [
-  'DOCKER_HOST',
-  'DOCKER_TLS_VERIFY',
-  'DOCKER_CERT_PATH',
-  'DOCKER_PATH_PREFIX',
-  'DOCKER_CLIENT_TIMEOUT',
-] as const;
 
 /** How a client of ours got its endpoint; shapes the advice of a connection error. */
 type Origin =
@@ -111,7 +103,7 @@ function instrument(docker: Docker, origin: Origin, baseOptions: Docker.DockerOp
     discoverEngineOnce(discovery.env).then(
       (found) => {
         if (discovery.found === undefined) {
-          const chosen = modemOf(resolveDocker({ ...baseOptions, ...found.candidate.options })) as Record<
+          const chosen = modemOf(explicitClient({ ...baseOptions, ...found.candidate.options })) as Record<
             string,
             unknown
           >;
@@ -153,14 +145,7 @@ export function resolveDocker(connection: DockerConnection | SerializedConnectio
     instrument(docker, origin, options);
     return docker;
   }
-  const saved = dockerEnvironment.map((name) => [name, process.env[name]] as const);
-  for (const [name] of saved) delete process.env[name];
-  let docker: Docker;
-  try {
-    docker = new Docker(options);
-  } finally {
-    for (const [name, value] of saved) if (value !== undefined) process.env[name] = value;
-  }
+  const docker = explicitClient(options);
   const origin: Origin = { kind: 'explicit' };
   origins.set(docker, origin);
   instrument(docker, origin, options);

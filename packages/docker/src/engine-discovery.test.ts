@@ -266,6 +266,7 @@ describe('clients without an endpoint', () => {
     expect(describeEndpoint(factory.docker)).toBe('the engine snapbox looks for on first use');
     // The choice is made from the environment the client was made in.
     process.env.DOCKER_CONTEXT = 'something-else';
+    process.env.DOCKER_HOST = 'tcp://127.0.0.1:9';
     const version = await factory.docker.version();
     expect(version.Version).toBe('99.0-fake');
     expect(engine.requests).toEqual(['/_ping', '/version']);

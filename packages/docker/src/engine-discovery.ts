@@ -9,8 +9,9 @@ import { readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { BackendUnavailableError } from '@snapbox/core';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { dockerLog as log } from './debug-logs.js';
+import { explicitClient } from './explicit-client.js';
 
 /** The variables discovery reads; captured when a client is made, so later changes do not move it. */
 export const discoveryVariables = [
@@ -271,7 +272,7 @@ async function ping(candidate: EngineCandidate, timeoutMs: number): Promise<void
     }
     if (!info.isSocket()) throw new Error('not a socket');
   }
-  const client = new Docker(candidate.options);
+  const client = explicitClient(candidate.options);
   let answer: unknown;
   try {
     // dockerode's types omit the options of ping; it passes abortSignal on to the request.
