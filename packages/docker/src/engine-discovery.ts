@@ -214,21 +214,29 @@ async function selectContext(env: DiscoveryEnvironment): Promise<ContextSelectio
   }
 }
 
-/** The sockets tried after the context, in order, without duplicates. */
+/**
+ * The sockets tried after the context, in order, without duplicates: testcontainers' order for
+ * Docker (the system socket, then the user's: XDG_RUNTIME_DIR, Docker Desktop's two, the user's
+ * runtime folder, which is usually XDG_RUNTIME_DIR again), then Podman's, the user's first.
+ */
 function socketCandidates(env: DiscoveryEnvironment, sockets: SystemSockets): EngineCandidate[] {
   const home = env.HOME ?? homedir();
-  const runtimeDirs = [env.XDG_RUNTIME_DIR, sockets.userRuntimeDir].filter((dir) => dir !== undefined);
-  const list: [string, string][] = [
+  const runtimeDirs = [env.XDG_RUNTIME_DIR, sockets.userRuntimeDir];
+  const list: [string | undefined, string][] = [
     [sockets.docker, "Docker's default socket"],
-    ...runtimeDirs.map((dir): [string, string] => [join(dir, 'docker.sock'), 'rootless Docker']),
+    [env.XDG_RUNTIME_DIR && join(env.XDG_RUNTIME_DIR, 'docker.sock'), 'rootless Docker'],
     [join(home, '.docker', 'run', 'docker.sock'), 'Docker Desktop'],
     [join(home, '.docker', 'desktop', 'docker.sock'), 'Docker Desktop'],
-    ...runtimeDirs.map((dir): [string, string] => [join(dir, 'podman', 'podman.sock'), 'rootless Podman']),
+    [sockets.userRuntimeDir && join(sockets.userRuntimeDir, 'docker.sock'), 'rootless Docker'],
+    ...runtimeDirs.map((dir): [string | undefined, string] => [
+      dir && join(dir, 'podman', 'podman.sock'),
+      'rootless Podman',
+    ]),
     [sockets.podman, 'Podman'],
   ];
   const seen = new Set<string>();
   return list.flatMap(([path, source]) => {
-    if (seen.has(path)) return [];
+    if (path === undefined || seen.has(path)) return [];
     seen.add(path);
     return [{ source, endpoint: `unix://${path}`, options: { socketPath: path } }];
   });
