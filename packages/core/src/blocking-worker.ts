@@ -16,6 +16,11 @@ export interface BlockingWorkerRequest<Job> {
   timeoutMs: number;
   /** What the worker does, for the error message: `'the synchronous Docker cleanup'`. */
   what: string;
+  /**
+   * Write what the worker printed on stderr to this process's stderr once it answered (its
+   * debug lines, say). Default false: a worker that fails has its stderr in the error instead.
+   */
+  forwardStderr?: boolean;
 }
 
 /**
@@ -55,6 +60,7 @@ export function runBlockingWorker<Job, Result>(request: BlockingWorkerRequest<Jo
       cause: child.error,
     });
   }
+  if (request.forwardStderr === true && child.stderr) process.stderr.write(child.stderr);
   return JSON.parse(line.slice(resultMarker.length)) as Result;
 }
 

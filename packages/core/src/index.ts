@@ -15,6 +15,13 @@ export type {
   Resources,
 } from './container.js';
 export type { ContainerFactory, ContainerSource, SnapshotableContainerFactory } from './container-factory.js';
+export {
+  createDebugLog,
+  type DebugEnvironment,
+  type DebugLog,
+  type DebugLogOptions,
+  isDebugEnabled,
+} from './debug-log.js';
 export { describeCommand } from './describe-command.js';
 export * from './errors/index.js';
 export { type ExecDeadlineRequest, runExecWithDeadline } from './exec-deadline.js';

@@ -1,5 +1,6 @@
 import { BackendUnavailableError } from '@snapbox/core';
 import type { DaytonaClient, DaytonaClientConfig, DaytonaSdkModule } from './client-types.js';
+import { daytonaLog as log } from './debug-logs.js';
 import { type ErrorContext, toSnapboxError } from './error-mapping.js';
 import { type RetryPolicy, withRetry } from './retry.js';
 import { messageOf } from './sdk-error-info.js';
@@ -74,16 +75,22 @@ export class DaytonaConnection {
   }
 
   /** Runs an SDK call with retries; failures are rethrown as they came (see `call` for mapped ones). */
-  attempt<T>(idempotent: boolean, call: () => Promise<T>): Promise<T> {
-    return withRetry(call, { idempotent, policy: this.settings.retry });
+  attempt<T>(idempotent: boolean, call: () => Promise<T>, label = 'a Daytona call'): Promise<T> {
+    return withRetry(call, { idempotent, policy: this.settings.retry, label });
   }
 
   /** Runs an SDK call with retries; failures become snapbox errors per `context`. */
   async call<T>(context: ErrorContext, idempotent: boolean, call: () => Promise<T>): Promise<T> {
+    const label = context.container === undefined ? context.operation : `${context.operation} (${context.container})`;
+    const started = Date.now();
     try {
-      return await this.attempt(idempotent, call);
+      const result = await this.attempt(idempotent, call, label);
+      log('%s: ok in %d ms', label, Date.now() - started);
+      return result;
     } catch (error) {
-      throw toSnapboxError(error, { endpoint: this.endpoint, ...context });
+      const mapped = toSnapboxError(error, { endpoint: this.endpoint, ...context });
+      log('%s: %s after %d ms', label, mapped.code, Date.now() - started);
+      throw mapped;
     }
   }
 

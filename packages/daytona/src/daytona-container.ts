@@ -31,13 +31,14 @@ import {
 import type { DaytonaClient, DaytonaCreateParams, DaytonaSandbox } from './client-types.js';
 import { delay, mapConcurrent } from './concurrency.js';
 import type { DaytonaConnection } from './connection.js';
+import { daytonaLog as log } from './debug-logs.js';
 import { type ErrorContext, toSnapboxError } from './error-mapping.js';
 import { buildExecScript, buildKillScript } from './exec-script.js';
 import { trackForExit, untrackForExit } from './exit-cleanup.js';
 import { containerLabelKey, sandboxLabels } from './labels.js';
 import { deleteSandbox, deleteSnapshotByName } from './remote-cleanup.js';
 import { toDaytonaResources } from './resources.js';
-import { statusOf } from './sdk-error-info.js';
+import { messageOf, statusOf } from './sdk-error-info.js';
 import { isSnapboxSnapshotName, nextSnapshotName } from './snapshot-names.js';
 import type { SyncErrorInfo } from './sync-protocol.js';
 import { runSyncJob } from './sync-runner.js';
@@ -199,9 +200,16 @@ export class DaytonaContainer extends BaseContainer implements SnapshotableConta
     }
 
     let sandbox: DaytonaSandbox;
+    const started = Date.now();
     try {
-      sandbox = await this.#connection.attempt(false, () => client.create(params, createOptions));
+      sandbox = await this.#connection.attempt(
+        false,
+        () => client.create(params, createOptions),
+        `create sandbox ${sandboxName}`,
+      );
+      log('created sandbox %s (%s) in %d ms', sandboxName, sandbox.id, Date.now() - started);
     } catch (error) {
+      log('creating sandbox %s failed after %d ms: %s', sandboxName, Date.now() - started, messageOf(error));
       await this.#removeFailedSandbox(client, sandboxName, error);
       throw toSnapboxError(error, { ...context, endpoint: this.#connection.endpoint, buildLog: buildLog.join('\n') });
     }

@@ -1,4 +1,5 @@
 import { type ExitCleanupRegistration, onProcessExit } from '@snapbox/core';
+import { cleanupLog as log } from './debug-logs.js';
 import { messageOf } from './sdk-error-info.js';
 import type { SyncConnectionSpec } from './sync-protocol.js';
 import { runSyncJob } from './sync-runner.js';
@@ -52,8 +53,21 @@ export function cleanUpNow(): void {
   registration?.unregister();
   registration = undefined;
   for (const batch of batches.values()) {
+    const started = Date.now();
+    log(
+      'daytona: removing %d sandbox(es) and %d snapshot(s) in a blocking worker',
+      batch.sandboxes.length,
+      batch.snapshots.length,
+    );
     try {
-      for (const outcome of runSyncJob(batch)) {
+      const outcomes = runSyncJob(batch);
+      log(
+        'daytona: %d of %d removed in %d ms',
+        outcomes.filter((outcome) => outcome.ok).length,
+        outcomes.length,
+        Date.now() - started,
+      );
+      for (const outcome of outcomes) {
         if (!outcome.ok) {
           process.stderr.write(
             `@snapbox/daytona: could not remove ${outcome.kind} ${outcome.id} at exit: ${outcome.error?.message ?? 'unknown error'}\n`,

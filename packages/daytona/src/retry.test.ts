@@ -7,7 +7,7 @@ import {
   DaytonaServiceUnavailableError,
   DaytonaTimeoutError,
 } from '@daytonaio/sdk';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { attemptsMade, isTransient, withRetry } from './retry.js';
 
 const policy = { attempts: 4, baseDelayMs: 100, maxDelayMs: 1000 };
@@ -106,5 +106,35 @@ describe('withRetry', () => {
       { idempotent: false, policy, sleep: async (ms) => void delays.push(ms) },
     );
     expect(delays).toEqual([250, 1000]);
+  });
+});
+
+describe('debug lines', () => {
+  it('with DEBUG=snapbox:daytona, says which call is retried, why, after how long, and which attempt', async () => {
+    vi.stubEnv('DEBUG', 'snapbox:daytona');
+    vi.resetModules();
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      const retry = await import('./retry.js');
+      let calls = 0;
+      const result = await retry.withRetry(
+        async () => {
+          calls += 1;
+          if (calls === 1) throw new DaytonaServiceUnavailableError('busy', 503);
+          return 'done';
+        },
+        { idempotent: false, policy, sleep: async () => undefined, label: 'create sandbox x' },
+      );
+      expect(result).toBe('done');
+      const lines = stderr.mock.calls.map((call) => String(call[0]));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(
+        /snapbox:daytona\[\d+\] create sandbox x failed \(HTTP 503: busy\), retrying in \d+ ms \(attempt 2 of 4\) \+0ms\n$/,
+      );
+    } finally {
+      stderr.mockRestore();
+      vi.unstubAllEnvs();
+      vi.resetModules();
+    }
   });
 });

@@ -1,4 +1,5 @@
-import { isConnectionFailure, retryAfterMs, statusOf } from './sdk-error-info.js';
+import { daytonaLog as log } from './debug-logs.js';
+import { isConnectionFailure, messageOf, retryAfterMs, statusOf } from './sdk-error-info.js';
 
 /** How calls to the Daytona service are retried after a transient failure. */
 export interface DaytonaRetryOptions {
@@ -44,7 +45,13 @@ export function attemptsMade(error: unknown): number {
  */
 export async function withRetry<T>(
   call: () => Promise<T>,
-  options: { idempotent: boolean; policy: RetryPolicy; sleep?: (ms: number) => Promise<void> },
+  options: {
+    idempotent: boolean;
+    policy: RetryPolicy;
+    sleep?: (ms: number) => Promise<void>;
+    /** What the call does, for debug lines. */
+    label?: string;
+  },
 ): Promise<T> {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const { attempts, baseDelayMs, maxDelayMs } = options.policy;
@@ -59,6 +66,14 @@ export async function withRetry<T>(
       const backoff = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
       // Jitter in [50%, 100%] keeps many clients that failed together from retrying together.
       const delay = Math.min(maxDelayMs, retryAfterMs(error) ?? backoff * (0.5 + Math.random() / 2));
+      log(
+        '%s failed (%s), retrying in %d ms (attempt %d of %d)',
+        options.label ?? 'a call',
+        `${statusOf(error) === undefined ? '' : `HTTP ${statusOf(error)}: `}${messageOf(error)}`,
+        Math.round(delay),
+        attempt + 1,
+        attempts,
+      );
       await sleep(delay);
     }
   }

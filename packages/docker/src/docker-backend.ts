@@ -7,7 +7,12 @@ import { defaultFlattenAtLayers, defaultSnapshotRepository } from './snapshot-im
 
 /** How to reach the engine and where snapshots go; shared by the factory and the static constructors. */
 export interface DockerBackendOptions {
-  /** A dockerode instance or its options. Default: from the environment (`DOCKER_HOST` included). */
+  /**
+   * A dockerode instance or its options. Default: `DOCKER_HOST` when set (nothing else is tried);
+   * else the engine found on the first request: the current docker context, then the Docker,
+   * rootless Docker and Podman sockets, the first that answers a ping (see the README, "Finding
+   * the engine").
+   */
   docker?: DockerConnection;
   /** Repository of snapshot images (`<repository>:<tag>`). Default `snapbox-snapshot`. */
   snapshotRepository?: string;
@@ -36,7 +41,7 @@ export interface ResolvedBackend {
 
 const repositoryPattern = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
 
-/** Validates the options and builds the shared state. No I/O: dockerode connects lazily. */
+/** Validates the options and builds the shared state. No I/O: the engine is found and contacted on the first request. */
 export function resolveBackend(options: DockerBackendOptions = {}): ResolvedBackend {
   const repository = options.snapshotRepository ?? defaultSnapshotRepository;
   if (typeof repository !== 'string' || !repositoryPattern.test(repository)) {

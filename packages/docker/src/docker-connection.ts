@@ -1,7 +1,19 @@
 import { BackendUnavailableError, SnapboxError } from '@snapbox/core';
 import Docker from 'dockerode';
+import { httpLog } from './debug-logs.js';
+import {
+  type DiscoveredEngine,
+  type DiscoveryEnvironment,
+  discoverEngineOnce,
+  discoveryEnvironment,
+} from './engine-discovery.js';
+import { explicitClient } from './explicit-client.js';
 
-/** A dockerode instance, or the options to build one. Default: from the environment (`DOCKER_HOST`, ...). */
+/**
+ * A dockerode instance, or the options to build one. Without an endpoint (`socketPath`, `host`):
+ * `DOCKER_HOST` when set, else the engine found on first use (the docker context, then the
+ * usual Docker and Podman sockets).
+ */
 export type DockerConnection = Docker | Docker.DockerOptions;
 
 /**
@@ -26,31 +38,138 @@ export interface SerializedConnection {
   sshOptions?: Record<string, unknown>;
 }
 
-/** What docker-modem reads from the environment when it builds a client. */
-const dockerEnvironment = [
-  'DOCKER_HOST',
-  'DOCKER_TLS_VERIFY',
-  'DOCKER_CERT_PATH',
-  'DOCKER_PATH_PREFIX',
-  'DOCKER_CLIENT_TIMEOUT',
+/** How a client of ours got its endpoint; shapes the advice of a connection error. */
+type Origin =
+  | { kind: 'explicit' }
+  | { kind: 'DOCKER_HOST'; value: string }
+  | { kind: 'discovery'; env: DiscoveryEnvironment; found?: DiscoveredEngine };
+
+const origins = new WeakMap<Docker, Origin>();
+
+/** Fields of a modem that say where it connects; copied over once discovery has chosen. */
+const endpointFields = [
+  'socketPath',
+  'socketPathCache',
+  'host',
+  'port',
+  'protocol',
+  'username',
+  'password',
+  'sshOptions',
+  'ca',
+  'cert',
+  'key',
+  'pathPrefix',
 ] as const;
+
+type Dial = (options: { method?: string; path?: string }, callback: (error: unknown, data: unknown) => void) => void;
+
+/**
+ * Puts our own `dial` on the client's modem (every dockerode request goes through it): with a
+ * pending discovery, it waits for the engine to be found and points the modem at it first; with
+ * `snapbox:docker:http` on, it logs each request. dockerode objects made before discovery
+ * (containers, execs) share this modem, so they follow too.
+ */
+function instrument(docker: Docker, origin: Origin, baseOptions: Docker.DockerOptions | undefined): void {
+  const discovery = origin.kind === 'discovery' ? origin : undefined;
+  if (discovery === undefined && !httpLog.enabled) return;
+  const modem = modemOf(docker) as unknown as { dial: Dial };
+  const fields = modem as unknown as Record<string, unknown>;
+  const dial = modem.dial;
+  const send: Dial = httpLog.enabled
+    ? (options, callback) => {
+        const started = Date.now();
+        // The path before dockerode adds the query: ids and names, never query values.
+        const request = `${options.method ?? 'GET'} ${(options.path ?? '').replace(/\?$/, '')}`;
+        dial.call(modem, options, (error, data) => {
+          const outcome =
+            error === null || error === undefined
+              ? 'ok'
+              : `failed: ${statusOf(error) ?? (error as { code?: unknown }).code ?? ''} ${engineMessage(error)}`.trim();
+          httpLog('%s %s %s (%d ms)', describeEndpoint(docker), request, outcome, Date.now() - started);
+          callback(error, data);
+        });
+      }
+    : (options, callback) => dial.call(modem, options, callback);
+  if (discovery === undefined) {
+    modem.dial = send;
+    return;
+  }
+  modem.dial = (options, callback) => {
+    if (discovery.found !== undefined) {
+      send(options, callback);
+      return;
+    }
+    discoverEngineOnce(discovery.env).then(
+      (found) => {
+        if (discovery.found === undefined) {
+          const chosen = modemOf(explicitClient({ ...baseOptions, ...found.candidate.options })) as Record<
+            string,
+            unknown
+          >;
+          for (const field of endpointFields) {
+            if (chosen[field] === undefined) delete fields[field];
+            else fields[field] = chosen[field];
+          }
+          discovery.found = found;
+        }
+        send(options, callback);
+      },
+      (error: unknown) => callback(error, null),
+    );
+  };
+}
 
 /**
  * The client for `connection`. Options that name an endpoint (`socketPath` or `host`) are used
  * as given: docker-modem would otherwise let `DOCKER_HOST` override an explicit socket path, and
- * `SSH_AUTH_SOCK` an explicit ssh agent. Without an endpoint, the environment decides.
+ * `SSH_AUTH_SOCK` an explicit ssh agent. Without an endpoint, `DOCKER_HOST` decides when it is
+ * set (and nothing else is tried); otherwise the engine is found on the first request (see
+ * engine-discovery.ts): no I/O happens here.
  */
 export function resolveDocker(connection: DockerConnection | SerializedConnection | undefined): Docker {
   if (connection instanceof Docker) return connection;
   const options = connection as Docker.DockerOptions | undefined;
-  if (options?.socketPath === undefined && options?.host === undefined) return new Docker(options);
-  const saved = dockerEnvironment.map((name) => [name, process.env[name]] as const);
-  for (const [name] of saved) delete process.env[name];
-  try {
-    return new Docker(options);
-  } finally {
-    for (const [name, value] of saved) if (value !== undefined) process.env[name] = value;
+  if (options?.socketPath === undefined && options?.host === undefined) {
+    const dockerHost = process.env.DOCKER_HOST;
+    if (dockerHost !== undefined && dockerHost !== '') {
+      const docker = new Docker(options);
+      const origin: Origin = { kind: 'DOCKER_HOST', value: dockerHost };
+      origins.set(docker, origin);
+      instrument(docker, origin, options);
+      return docker;
+    }
+    const docker = new Docker(options);
+    const origin: Origin = { kind: 'discovery', env: discoveryEnvironment() };
+    origins.set(docker, origin);
+    instrument(docker, origin, options);
+    return docker;
   }
+  const docker = explicitClient(options);
+  const origin: Origin = { kind: 'explicit' };
+  origins.set(docker, origin);
+  instrument(docker, origin, options);
+  return docker;
+}
+
+/**
+ * Where discovery found the engine of `docker` (`docker context "x"`, `rootless Docker`, ...),
+ * or undefined for a client with a given endpoint, one from `DOCKER_HOST`, or one whose first
+ * request has not happened yet.
+ */
+export function discoveredSource(docker: Docker): string | undefined {
+  const origin = origins.get(docker);
+  return origin?.kind === 'discovery' ? origin.found?.candidate.source : undefined;
+}
+
+/**
+ * A key that is the same for clients that reach the same engine the same way: the endpoint, or
+ * for clients still waiting for discovery, the environment discovery will read.
+ */
+export function connectionKey(docker: Docker): string {
+  const origin = origins.get(docker);
+  if (origin?.kind === 'discovery' && origin.found === undefined) return `discovery:${JSON.stringify(origin.env)}`;
+  return describeEndpoint(docker);
 }
 
 type Modem = {
@@ -82,7 +201,7 @@ export function describeEndpoint(docker: Docker): string {
     const user = modem.username ? `${modem.username}@` : '';
     return `${scheme}://${user}${modem.host}${modem.port ? `:${modem.port}` : ''}`;
   }
-  return 'the default Docker socket';
+  return 'the engine snapbox looks for on first use';
 }
 
 const pemToString = (value: unknown): string | undefined =>
@@ -182,7 +301,7 @@ export function wrapEngineError(error: unknown, docker: Docker, action: string):
     return new BackendUnavailableError({
       backend: 'docker',
       endpoint: describeEndpoint(docker),
-      detail: `cannot reach the Docker engine while trying to ${action} (${(error as { code: string }).code}); is the engine running and is DOCKER_HOST right?`,
+      detail: `cannot reach the Docker engine while trying to ${action} (${(error as { code: string }).code}); ${unreachableAdvice(docker)}`,
       cause: error,
     });
   }
@@ -193,6 +312,18 @@ export function wrapEngineError(error: unknown, docker: Docker, action: string):
     message: `Docker engine failed to ${action}${status ? ` (HTTP ${status})` : ''}: ${message}${hint ? `. ${hint}` : ''}`,
     cause: error,
   });
+}
+
+/** What to check when an engine that was chosen stops answering, by how it was chosen. */
+function unreachableAdvice(docker: Docker): string {
+  const origin = origins.get(docker);
+  if (origin?.kind === 'DOCKER_HOST') {
+    return `DOCKER_HOST=${origin.value} is set, so snapbox tried only this engine and looked nowhere else: is it running there, or should DOCKER_HOST be unset to let snapbox find a local engine?`;
+  }
+  if (origin?.kind === 'discovery' && origin.found !== undefined) {
+    return `snapbox found this engine (${origin.found.candidate.source}) on first use and it no longer answers: has it stopped?`;
+  }
+  return 'is the engine running at this address?';
 }
 
 /** Engine set-up problems whose message alone does not say what to do. */

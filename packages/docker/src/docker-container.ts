@@ -11,6 +11,7 @@ import {
   type ContainerSource,
   type ContainerState,
   currentSession,
+  describeCommand,
   type ExecOptions,
   type ExecResult,
   type FileTransfer,
@@ -26,8 +27,9 @@ import {
 } from '@snapbox/core';
 import type Docker from 'dockerode';
 import { removeContainer } from './cleanup-actions.js';
+import { brief, dockerLog as log } from './debug-logs.js';
 import { type DockerBackendOptions, type ResolvedBackend, resolveBackend } from './docker-backend.js';
-import { engineMessage, statusOf, wrapEngineError } from './docker-connection.js';
+import { describeEndpoint, engineMessage, statusOf, wrapEngineError } from './docker-connection.js';
 import { runExec } from './exec-runner.js';
 import { buildDockerfile, describeImage, ensureImage, type ResolvedImage } from './image-source.js';
 import type { SessionTracker } from './session-tracker.js';
@@ -166,8 +168,16 @@ export class DockerContainer extends BaseContainer implements SnapshotableContai
 
   async #start(env: Record<string, string>): Promise<void> {
     const { docker, tracker } = this.#backend;
+    const started = Date.now();
     const image = await this.#resolveSource();
     this.#image = image;
+    log(
+      'start: %s resolved to %s (%d layers) in %d ms',
+      this.#describeSource(),
+      image.id,
+      image.layers,
+      Date.now() - started,
+    );
     const labels: Record<string, string> = {
       ...this.#options.labels,
       ...ownerLabels(),
@@ -208,6 +218,13 @@ export class DockerContainer extends BaseContainer implements SnapshotableContai
       this.#engineName = info.Name.replace(/^\//, '');
       this.#env = { ...env };
       this.#state = 'running';
+      log(
+        'start: container %s (%s) running on %s after %d ms',
+        container.id.slice(0, 12),
+        this.#engineName,
+        describeEndpoint(docker),
+        Date.now() - started,
+      );
       if (this.#options.defaultWorkdir !== undefined) {
         const made = await this.exec(['mkdir', '-p', this.#options.defaultWorkdir], { workdir: '/' });
         if (made.exitCode !== 0) {
@@ -219,6 +236,7 @@ export class DockerContainer extends BaseContainer implements SnapshotableContai
       }
     } catch (error) {
       this.#state = 'stopped';
+      log('start: container %s failed (%s); removing it', container.id.slice(0, 12), (error as Error).message);
       await removeContainer(docker, container.id).catch(() => undefined);
       tracker.untrackContainer(container.id);
       throw this.#engineFailure(error, `start container ${container.id}`);
@@ -252,6 +270,13 @@ export class DockerContainer extends BaseContainer implements SnapshotableContai
     }
     this.#baseImage = labels[snapboxLabels.baseImage] ?? '';
     return describeImage(info);
+  }
+
+  #describeSource(): string {
+    const source = this.#source;
+    if (source.kind === 'image') return `image ${source.image}`;
+    if (source.kind === 'dockerfile') return `Dockerfile ${source.dockerfilePath}`;
+    return `snapshot ${source.snapshotId}`;
   }
 
   #hostResources(): Docker.HostConfig {
@@ -313,8 +338,10 @@ export class DockerContainer extends BaseContainer implements SnapshotableContai
     this.#state = 'stopped';
     if (this.#id === undefined) return;
     const { docker, tracker } = this.#backend;
+    const started = Date.now();
     try {
       await removeContainer(docker, this.#id);
+      log('stop: removed container %s in %d ms', this.#id.slice(0, 12), Date.now() - started);
     } catch (error) {
       // Still tracked: the exit cleanup will try again.
       throw wrapEngineError(error, docker, `remove container ${this.#id}`);
@@ -364,7 +391,8 @@ export class DockerContainer extends BaseContainer implements SnapshotableContai
     this.assertRunning('exec');
     const argv = typeof command === 'string' ? ['bash', '-lc', command] : command;
     await this.#snapshotsSettled();
-    return runExec({
+    const started = Date.now();
+    const request = runExec({
       docker: this.#backend.docker,
       containerId: this.#id as string,
       argv,
@@ -373,6 +401,25 @@ export class DockerContainer extends BaseContainer implements SnapshotableContai
       options,
       command,
     });
+    if (!log.enabled) return request;
+    const id = (this.#id as string).slice(0, 12);
+    return request.then(
+      (result) => {
+        log(
+          'exec in %s: %s: exit %d in %d ms',
+          id,
+          brief(describeCommand(command)),
+          result.exitCode,
+          Date.now() - started,
+        );
+        return result;
+      },
+      (error: unknown) => {
+        const reason = SnapboxError.isInstance(error) ? error.code : String(error);
+        log('exec in %s: %s: %s after %d ms', id, brief(describeCommand(command)), reason, Date.now() - started);
+        throw error;
+      },
+    );
   }
 
   async uploadFiles(files: readonly FileTransfer[]): Promise<void> {
@@ -444,16 +491,32 @@ export class DockerContainer extends BaseContainer implements SnapshotableContai
       ownerLabels(),
     );
     if (!keep) tracker.trackSnapshot(reference);
+    const started = Date.now();
+    const flatten = image.layers + 1 >= flattenAtLayers;
     try {
-      if (image.layers + 1 >= flattenAtLayers) {
+      if (flatten) {
         await flattenSnapshot(docker, this.#id as string, reference, image.config, labels);
       } else {
         await commitSnapshot(docker, this.#id as string, reference, image.config, labels);
       }
     } catch (error) {
       tracker.untrackSnapshot(reference);
+      log(
+        'snapshot of %s failed after %d ms: %s',
+        (this.#id as string).slice(0, 12),
+        Date.now() - started,
+        (error as Error).message,
+      );
       throw error;
     }
+    log(
+      'snapshot of %s: %s (%s%s) in %d ms',
+      (this.#id as string).slice(0, 12),
+      reference,
+      flatten ? 'flattened into one layer' : 'committed',
+      keep ? ', kept' : '',
+      Date.now() - started,
+    );
     tracker.committedHere.add(reference);
     return reference;
   }
@@ -472,6 +535,7 @@ export class DockerContainer extends BaseContainer implements SnapshotableContai
     });
     tracker.untrackSnapshot(snapshotId);
     tracker.committedHere.delete(snapshotId);
+    log('deleteSnapshot %s: %s', snapshotId, outcome.outcome);
     if (outcome.outcome === 'deferred') tracker.reclaimPending = true;
   }
 

@@ -14,10 +14,12 @@ export interface DockerFactory extends SnapshotableContainerFactory<DockerContai
 
 /**
  * Creates a factory of {@link DockerContainer}s. No I/O happens here or in the factory's
- * methods; each container contacts the engine in its `start()`.
+ * methods; each container contacts the engine in its `start()`, the first one finding it when
+ * no endpoint is given and `DOCKER_HOST` is unset (when none answers, `start()` rejects with
+ * `BackendUnavailableError` listing every place it looked).
  *
  * ```ts
- * const factory = createDockerFactory(); // DOCKER_HOST or the local socket
+ * const factory = createDockerFactory(); // DOCKER_HOST, or the engine found on first use
  * const box = factory.fromImage({ image: 'debian:12' });
  * await box.start();
  * ```

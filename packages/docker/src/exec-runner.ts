@@ -12,6 +12,7 @@ import {
   SnapboxError,
 } from '@snapbox/core';
 import type Docker from 'dockerode';
+import { brief, dockerLog } from './debug-logs.js';
 import { wrapEngineError } from './docker-connection.js';
 import { isNotRunningError } from './engine-flavor.js';
 import { ExecStartFailure } from './exec-start-failure.js';
@@ -50,13 +51,19 @@ export async function runExec(request: RunExecRequest): Promise<ExecResult> {
         stream = exec.stream;
         return await followExec(exec.exec, exec.stream, collector, () => finished, request);
       },
-      kill: () =>
-        killMarked(docker, request.containerId, marker).catch((error: unknown) => {
+      kill: () => {
+        dockerLog(
+          'exec in %s: %s: timed out or aborted, killing its processes',
+          request.containerId.slice(0, 12),
+          brief(describeCommand(request.command)),
+        );
+        return killMarked(docker, request.containerId, marker).catch((error: unknown) => {
           throw new Error(
             `${error instanceof Error ? error.message : String(error)}; snapbox needs sh and grep in the image to kill commands`,
             { cause: error },
           );
-        }),
+        });
+      },
     });
   } finally {
     finished = true;

@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { ImageBuildError, ImageNotFoundError, listLocalTree, SnapboxError, snapboxLabels } from '@snapbox/core';
 import type Docker from 'dockerode';
 import * as tar from 'tar-stream';
+import { dockerLog } from './debug-logs.js';
 import { engineMessage, isConnectionError, statusOf, wrapEngineError } from './docker-connection.js';
 
 // A CommonJS module whose typings declare an ES default export: load it the CommonJS way.
@@ -60,6 +61,8 @@ export async function ensureImage(docker: Docker, image: string, pull: PullPolic
   if (pull === 'never') {
     throw new ImageNotFoundError({ image, detail: 'it is not on the engine and pulling is disabled (pull: "never")' });
   }
+  const started = Date.now();
+  dockerLog('pulling %s: not on the engine', image);
   try {
     const progress = await docker.pull(image);
     await new Promise<void>((done, fail) => {
@@ -81,6 +84,7 @@ export async function ensureImage(docker: Docker, image: string, pull: PullPolic
       cause: error,
     });
   }
+  dockerLog('pulled %s in %d ms', image, Date.now() - started);
   const pulled = await inspectImage(docker, image);
   if (pulled === undefined)
     throw new ImageNotFoundError({ image, detail: 'the pull reported success but the image is absent' });
@@ -108,6 +112,7 @@ export async function buildDockerfile(
   const tag = `snapbox-build:${createHash('sha256').update(absolute).digest('hex').slice(0, 16)}`;
   const log: string[] = [];
   let failure: string | undefined;
+  dockerLog('building %s as %s', absolute, tag);
   try {
     const progress = await docker.buildImage(context as unknown as NodeJS.ReadableStream, {
       t: tag,

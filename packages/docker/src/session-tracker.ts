@@ -2,7 +2,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { builtScriptPath, currentSession, onProcessExit, runBlockingWorker } from '@snapbox/core';
 import type Docker from 'dockerode';
 import type { CleanupReport } from './cleanup-actions.js';
-import { describeEndpoint, type SerializedConnection, serializeConnection } from './docker-connection.js';
+import { cleanupLog as log } from './debug-logs.js';
+import {
+  connectionKey,
+  describeEndpoint,
+  type SerializedConnection,
+  serializeConnection,
+} from './docker-connection.js';
 
 /** What the sync worker is asked to remove (see sync-worker.ts). */
 export interface CleanupOrder {
@@ -78,12 +84,28 @@ export class SessionTracker {
       containers: resources.containers ?? [],
       snapshots: resources.snapshots ?? [],
     };
+    const started = Date.now();
+    log(
+      'removing %d container(s) and %d snapshot(s) on %s in a blocking child process',
+      order.containers.length,
+      order.snapshots.length,
+      describeEndpoint(this.docker),
+    );
     const report = runBlockingWorker<CleanupOrder, CleanupReport>({
       script: builtScriptPath(import.meta.url, 'sync-worker'),
       job: order,
       timeoutMs,
       what: `The synchronous cleanup on ${describeEndpoint(this.docker)}`,
+      // The worker's own debug lines (it inherits DEBUG) are in its captured stderr: pass them on.
+      forwardStderr: log.enabled,
     });
+    log(
+      'removed %d container(s) and %d snapshot(s) in %d ms%s',
+      report.removedContainers,
+      report.deletedSnapshots,
+      Date.now() - started,
+      report.errors.length > 0 ? `; failed: ${report.errors.join('; ')}` : '',
+    );
     this.reclaimPending = this.reclaimPending || report.deferredReclaims > 0;
     return report;
   }
@@ -118,7 +140,14 @@ export class SessionTracker {
   #disarm(): void {
     this.#registration?.unregister();
     this.#registration = undefined;
-    this.#watchdog?.kill('SIGTERM');
+    if (this.#watchdog !== undefined) {
+      log(
+        'stopping watchdog %d: nothing of this session is left on %s',
+        this.#watchdog.pid,
+        describeEndpoint(this.docker),
+      );
+      this.#watchdog.kill('SIGTERM');
+    }
     this.#watchdog = undefined;
   }
 
@@ -131,15 +160,17 @@ export class SessionTracker {
       ownerPid: session.pid,
     };
     // Detached: its own process group, so a Ctrl-C meant for us does not reach it, and it outlives us.
+    // With debugging on, its lines go to our stderr (it may outlive us and write later).
     const child = spawn(process.execPath, [builtScriptPath(import.meta.url, 'watchdog')], {
       detached: true,
-      stdio: 'ignore',
+      stdio: log.enabled ? ['ignore', 'ignore', 'inherit'] : 'ignore',
       env: { ...process.env, [watchdogOrderVariable]: JSON.stringify(order) },
     });
     child.on('error', () => {
       if (this.#watchdog === child) this.#watchdog = undefined;
     });
     child.unref();
+    log('started watchdog %d for session %s on %s', child.pid, session.id, describeEndpoint(this.docker));
     this.#watchdog = child;
   }
 }
@@ -148,7 +179,7 @@ const trackers = new Map<string, SessionTracker>();
 
 /** One tracker per engine endpoint and snapshot repository in this process. */
 export function trackerFor(docker: Docker, repository: string, options: { watchdog: boolean }): SessionTracker {
-  const key = `${describeEndpoint(docker)}|${repository}`;
+  const key = `${connectionKey(docker)}|${repository}`;
   let tracker = trackers.get(key);
   if (tracker === undefined) {
     tracker = new SessionTracker(docker, repository, options);

@@ -5,6 +5,7 @@
  * snapshot labelled with the owner's session. A clean exit of the owner stops it with SIGTERM.
  */
 import { findSessionResources, removeAll } from './cleanup-actions.js';
+import { cleanupLog as log } from './debug-logs.js';
 import { resolveDocker, type SerializedConnection } from './docker-connection.js';
 import { watchdogOrderVariable } from './session-tracker.js';
 
@@ -33,7 +34,14 @@ async function sweep(): Promise<void> {
   // Twice: a container being created at the moment of death may appear a little later.
   for (let round = 0; round < 2; round++) {
     const resources = await findSessionResources(docker, order.session);
-    await removeAll(docker, order.repository, order.session, resources);
+    const report = await removeAll(docker, order.repository, order.session, resources);
+    log(
+      'watchdog: removed %d container(s) and %d snapshot(s) of session %s%s',
+      report.removedContainers,
+      report.deletedSnapshots,
+      order.session,
+      report.errors.length > 0 ? `; failed: ${report.errors.join('; ')}` : '',
+    );
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
 }
@@ -45,6 +53,7 @@ process.on('SIGHUP', () => undefined);
 const timer = setInterval(() => {
   if (ownerAlive()) return;
   clearInterval(timer);
+  log('watchdog: owner %d is gone without cleaning up; removing session %s', order.ownerPid, order.session);
   sweep().then(
     () => process.exit(0),
     () => process.exit(1),

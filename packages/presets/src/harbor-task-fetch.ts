@@ -7,6 +7,7 @@ import { TaskFetchError } from './errors/task-fetch-error.js';
 import { TaskFetchTimeoutError } from './errors/task-fetch-timeout-error.js';
 import type { HarborTask } from './harbor-registry-schema.js';
 import { killProcessTree } from './kill-process-tree.js';
+import { presetsLog as log } from './logger.js';
 import { assertTimeout, startDeadline } from './timeout.js';
 
 /** How long {@link fetchHarborTask} lets git run by default: 10 minutes. */
@@ -93,7 +94,12 @@ export async function fetchHarborTask(task: HarborTask, options: FetchHarborTask
   const cacheDir = resolve(options.cacheDir ?? defaultTaskCacheDir());
   const key = taskCacheKey(task);
   const target = join(cacheDir, key);
-  if (!options.refresh && (await isDirectory(target))) return target;
+  if (!options.refresh && (await isDirectory(target))) {
+    log('task %s: cached at %s', task.name, target);
+    return target;
+  }
+  const started = Date.now();
+  log('task %s: fetching %s from %s at %s', task.name, task.path, task.gitUrl, task.gitCommitId ?? 'HEAD');
 
   const failure = (detail: string, extra: { stderr?: string; cause?: unknown } = {}) =>
     new TaskFetchError({
@@ -215,6 +221,7 @@ export async function fetchHarborTask(task: HarborTask, options: FetchHarborTask
         throw failure(`cannot move the task into the cache at ${target}`, { cause: error });
       }
     }
+    log('task %s: fetched into %s in %d ms', task.name, target, Date.now() - started);
     return target;
   } catch (error) {
     if (TaskFetchError.isInstance(error)) throw error;

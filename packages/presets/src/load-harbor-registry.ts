@@ -4,6 +4,7 @@ import { RegistryFormatError } from './errors/registry-format-error.js';
 import { RegistryLoadError } from './errors/registry-load-error.js';
 import { RegistryTimeoutError } from './errors/registry-timeout-error.js';
 import { type HarborDataset, parseHarborRegistry } from './harbor-registry-schema.js';
+import { presetsLog as log } from './logger.js';
 import { assertTimeout, type Deadline, startDeadline } from './timeout.js';
 
 /** Harbor's default registry: the raw `registry.json` of the Harbor repository's main branch. */
@@ -157,6 +158,10 @@ export async function loadHarborRegistry(
   options: LoadHarborRegistryOptions = {},
 ): Promise<HarborDataset[]> {
   assertTimeout(options.timeoutMs, 'options.timeoutMs');
+  const started = Date.now();
+  log('loading the Harbor registry from %s', source);
   const text = await readSource(source, options);
-  return parseHarborRegistry(parseJson(text, source), source);
+  const datasets = parseHarborRegistry(parseJson(text, source), source);
+  log('loaded %d dataset(s) from %s in %d ms', datasets.length, source, Date.now() - started);
+  return datasets;
 }

@@ -6,8 +6,8 @@ export const ls = {
   summary: 'List the containers and snapshots snapbox created, with owner, liveness, age, size and lineage',
   usage: `Usage: snapbox ls [--json]
 
-Lists every container and snapshot image on the Docker engine (DOCKER_HOST, or the local
-socket) that carries snapbox's labels: its owner process, whether that process is alive
+Lists every container and snapshot image on the Docker engine (DOCKER_HOST; else the docker
+context, then the first local Docker or Podman socket that answers) that carries snapbox's labels: its owner process, whether that process is alive
 (unknown for owners on other hosts), age, size, and which snapshot each came from; then the
 images fromDockerfile built, kept as build cache.
 

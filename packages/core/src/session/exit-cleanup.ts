@@ -11,21 +11,28 @@
  * still dies by that signal and its exit status is unchanged.
  */
 
+import { createDebugLog } from '../debug-log.js';
+
 type Cleanup = () => void;
+
+const log = createDebugLog('snapbox:cleanup');
 
 const cleanups = new Map<symbol, { name: string; run: Cleanup }>();
 const handledSignals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 let installed = false;
 let running = false;
 
-function runAll(): void {
+function runAll(reason: string): void {
   if (running) return;
   running = true;
+  if (cleanups.size > 0) log('%s: running %d cleanup(s)', reason, cleanups.size);
   try {
     for (const [key, cleanup] of [...cleanups]) {
       cleanups.delete(key);
+      const started = Date.now();
       try {
         cleanup.run();
+        log('cleanup "%s" done in %d ms', cleanup.name, Date.now() - started);
       } catch (error) {
         // One failing cleanup must not stop the others; stderr is all that is left at exit.
         process.stderr.write(`snapbox: cleanup "${cleanup.name}" failed at exit: ${String(error)}\n`);
@@ -37,25 +44,30 @@ function runAll(): void {
 }
 
 function onSignal(signal: NodeJS.Signals): void {
-  if (process.listenerCount(signal) > 1) return;
-  runAll();
+  if (process.listenerCount(signal) > 1) {
+    log('%s: the program handles it, so cleanups wait for its exit', signal);
+    return;
+  }
+  runAll(signal);
   uninstall();
   process.kill(process.pid, signal);
 }
 
 const signalListeners = new Map<string, () => void>(handledSignals.map((signal) => [signal, () => onSignal(signal)]));
 
+const onExit = (code: number): void => runAll(`exit (code ${code})`);
+
 function install(): void {
   if (installed) return;
   installed = true;
-  process.on('exit', runAll);
+  process.on('exit', onExit);
   for (const [signal, listener] of signalListeners) process.on(signal, listener);
 }
 
 function uninstall(): void {
   if (!installed) return;
   installed = false;
-  process.removeListener('exit', runAll);
+  process.removeListener('exit', onExit);
   for (const [signal, listener] of signalListeners) process.removeListener(signal, listener);
 }
 
@@ -73,10 +85,11 @@ export interface ExitCleanupRegistration {
 export function onProcessExit(name: string, cleanup: Cleanup): ExitCleanupRegistration {
   const key = Symbol(name);
   cleanups.set(key, { name, run: cleanup });
+  log('registered "%s" (%d pending)', name, cleanups.size);
   install();
   return {
     unregister() {
-      cleanups.delete(key);
+      if (cleanups.delete(key)) log('unregistered "%s" (%d pending)', name, cleanups.size);
       if (cleanups.size === 0 && !running) uninstall();
     },
   };
@@ -84,5 +97,5 @@ export function onProcessExit(name: string, cleanup: Cleanup): ExitCleanupRegist
 
 /** Runs every registered cleanup now (as at exit) and clears them. Mostly for tests and shutdown hooks. */
 export function runExitCleanupsNow(): void {
-  runAll();
+  runAll('runExitCleanupsNow()');
 }
