@@ -801,6 +801,7 @@ class Run<Action, Observation> {
       returnsPerSecond: elapsedMs > 0 ? (this.#returns * 1000) / elapsedMs : 0,
       elapsedMs,
       failures: Object.values(this.#failures).reduce((sum, count) => sum + count, 0),
+      resumed: this.#resumed,
     };
     onProgress(progress);
   }

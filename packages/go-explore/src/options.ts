@@ -2,6 +2,7 @@ import type { Cell } from './cell.js';
 import type { EnvironmentOptions } from './environment.js';
 import type { GoExploreFailure } from './failures.js';
 import type { Random, Seed } from './random.js';
+import type { ResumeSummary } from './result.js';
 import type { CellWeight } from './selection.js';
 import type { GoExploreTask } from './task.js';
 import type { GoExploreTaskError } from './task-error.js';
@@ -50,6 +51,11 @@ export interface GoExploreProgress {
   readonly elapsedMs: number;
   /** Failures so far, every kind together (see `GoExploreResult.failures`). */
   readonly failures: number;
+  /**
+   * For a run continued with `resumeFrom`: what it recovered from the checkpoint (also in the
+   * result). Set from the first report on, which comes right after the checkpoint is loaded.
+   */
+  readonly resumed: ResumeSummary | undefined;
 }
 
 /** Where and how often a run saves itself; see {@link GoExploreOptions.checkpoint}. */
