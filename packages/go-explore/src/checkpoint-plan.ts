@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { InvalidArgumentError } from '@snapbox/core';
 import { CheckpointMismatchError } from './checkpoint-errors.js';
 import {
@@ -31,6 +31,14 @@ async function exists(path: string): Promise<boolean> {
   try {
     await stat(path);
     return true;
+  } catch {
+    return false;
+  }
+}
+
+async function isFolder(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
   } catch {
     return false;
   }
@@ -86,6 +94,12 @@ export async function planCheckpoint(options: GoExploreOptions<unknown, unknown>
     throw new InvalidArgumentError({
       argument: 'checkpoint.path',
       message: `${path} already holds a checkpoint: continue that run with resumeFrom, or discard it (and its snapshots) with deleteCheckpoint()`,
+    });
+  } else if (!(await isFolder(dirname(path)))) {
+    // Found now rather than after the setup, when the first write would fail.
+    throw new InvalidArgumentError({
+      argument: 'checkpoint.path',
+      message: `the folder ${dirname(path)} does not exist; create it first`,
     });
   }
   const runId = resume?.runId ?? newRunId();

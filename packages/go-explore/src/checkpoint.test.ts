@@ -189,6 +189,25 @@ describe('checkpoints on the memory backend', () => {
     });
   }
 
+  it('a run frozen in its setup, before its first checkpoint, leaves a journal that the next run cleans', async () => {
+    const { task, freezeAt } = freezableTask();
+    const path = await freshPath();
+    const factory = createGameFactory(lock);
+    const frozen = freezeAt('saveState', 1);
+    void goExplore({ factory, ...base, task, checkpoint: { path } });
+    await frozen;
+    factory.endSession();
+    expect(await exists(path)).toBe(false);
+    expect(factory.listSnapshots()).toHaveLength(1);
+    await expect(goExplore({ factory, ...base, task, resumeFrom: path })).rejects.toSatisfy(
+      (error) => CheckpointRefusedError.isInstance(error) && error.code === 'CHECKPOINT_UNREADABLE',
+    );
+    const fresh = await goExplore({ factory, ...base, task, checkpoint: { path } });
+    expect(fresh.snapshotsDeleted).toBe(fresh.snapshotsTaken);
+    expectNothingLeft(factory);
+    expect(await exists(journalPath(path))).toBe(false);
+  });
+
   it('is killed and resumed three times, and still ends with the same archive', async () => {
     const { task, freezeAt } = freezableTask();
     const reference = await goExplore({ factory: createGameFactory(lock), ...base, maxIterations: 60, task });
@@ -457,6 +476,9 @@ describe('refused checkpoints', () => {
     await expect(
       goExplore({ factory, ...base, task, resumeFrom: path, checkpoint: { path: `${path}.other` } }),
     ).rejects.toThrow(/checkpoint\.path/);
+    await expect(
+      goExplore({ factory, ...base, task, checkpoint: { path: join(path, 'no-such-folder', 'run.json') } }),
+    ).rejects.toThrow(/checkpoint\.path.*no-such-folder does not exist/);
     expectNothingLeft(factory);
   });
 });

@@ -388,7 +388,7 @@ class Run<Action, Observation> {
   async #discardStaleJournal(): Promise<void> {
     if (this.#plan === undefined) return;
     const stale = await readJournal(this.#plan.path);
-    for (const snapshotId of stale) await this.#deleteQuietly(snapshotId, undefined, -1, false);
+    for (const snapshotId of stale) await this.#deleteQuietly(snapshotId, undefined, -1, false, false);
     await this.#plan.files.rewriteJournal([]);
   }
 
