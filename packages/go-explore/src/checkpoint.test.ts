@@ -399,6 +399,27 @@ describe('refused checkpoints', () => {
     await deleteCheckpoint({ path, factory });
   });
 
+  it('refuses a damaged checkpoint, saying what cannot be read', async () => {
+    const { path, factory, task } = await interruptedRun();
+    const text = await readFile(path, 'utf8');
+    const saved = JSON.parse(text) as CheckpointData;
+    const damaged = async (data: unknown, pattern: RegExp) => {
+      await writeFile(path, JSON.stringify(data));
+      const attempt = goExplore({ factory, ...base, task, resumeFrom: path });
+      await expect(attempt).rejects.toSatisfy(
+        (error) => CheckpointRefusedError.isInstance(error) && error.code === 'CHECKPOINT_UNREADABLE',
+      );
+      await expect(attempt).rejects.toThrow(pattern);
+    };
+    await damaged({ ...saved, rng: { ...saved.rng, workers: [[1, 2]] } }, /random generators cannot be read/);
+    await damaged({ ...saved, archive: { ...saved.archive, best: 99 } }, /archive cannot be read/);
+    await damaged({ ...saved, counters: undefined }, /is incomplete/);
+    expect(factory.liveContainers()).toEqual([]);
+    await writeFile(path, text);
+    await deleteCheckpoint({ path, factory });
+    expectNothingLeft(factory);
+  });
+
   it('refuses another task, image, seed or backend, saying which, and touches nothing', async () => {
     const { path, factory, task } = await interruptedRun();
     const snapshots = factory.listSnapshots().length;

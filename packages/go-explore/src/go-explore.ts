@@ -2,7 +2,12 @@ import { randomInt } from 'node:crypto';
 import { InvalidArgumentError, type SnapshotableContainer, SnapshotNotFoundError } from '@snapbox/core';
 import { Archive, type ArchiveCell, type CellEntry } from './archive.js';
 import type { Cell } from './cell.js';
-import { CheckpointMismatchError, CheckpointSnapshotsGoneError, type MissingSnapshot } from './checkpoint-errors.js';
+import {
+  CheckpointMismatchError,
+  CheckpointRefusedError,
+  CheckpointSnapshotsGoneError,
+  type MissingSnapshot,
+} from './checkpoint-errors.js';
 import { type CheckpointData, checkpointFormat, checkpointVersion, readJournal } from './checkpoint-file.js';
 import { type CheckpointPlan, planCheckpoint } from './checkpoint-plan.js';
 import { type Environment, resolveEnvironment } from './environment.js';
@@ -414,8 +419,17 @@ class Run<Action, Observation> {
         (cell) =>
           typeof cell?.key !== 'string' || typeof cell.snapshotId !== 'string' || !Array.isArray(cell.trajectory),
       );
-      if (malformed !== undefined || cells[data.archive.best] === undefined) {
-        throw new InvalidArgumentError({ argument: 'resumeFrom', message: `${plan.path} holds a malformed archive` });
+      let generators: { master: Random; workers: Random[] } | undefined;
+      try {
+        generators = { master: restoreRandom(data.rng.master), workers: data.rng.workers.map(restoreRandom) };
+      } catch {
+        generators = undefined;
+      }
+      if (malformed !== undefined || cells[data.archive.best] === undefined || generators === undefined) {
+        throw new CheckpointRefusedError('CHECKPOINT_UNREADABLE', {
+          path: plan.path,
+          message: `The checkpoint ${plan.path} is damaged: its ${generators === undefined ? 'random generators' : 'archive'} cannot be read back.`,
+        });
       }
       await this.#verifySnapshots(cells);
       if (this.#internal.signal.aborted) return;
@@ -446,13 +460,10 @@ class Run<Action, Observation> {
       this.#snapshotMs = data.timing.snapshotMs;
       this.#cleanupMs = data.timing.cleanupMs;
       this.#bestHistory = [...data.bestHistory];
-      this.#master = restoreRandom(data.rng.master);
-      const master = this.#master;
+      const { master, workers } = generators;
+      this.#master = master;
       // The saved streams, in order; a resume with more workers forks the extra ones.
-      this.#streams = Array.from({ length: this.#workers }, (_, index) => {
-        const state = data.rng.workers[index];
-        return state === undefined ? master.fork() : restoreRandom(state);
-      });
+      this.#streams = Array.from({ length: this.#workers }, (_, index) => workers[index] ?? master.fork());
 
       // What the interrupted process took after its checkpoint, and what improved cells replaced.
       const orphans = new Set([...(await readJournal(plan.path)), ...data.obsoleteSnapshots]);
