@@ -8,6 +8,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['src/**/*.test.ts'],
+          // The memory backend is fast, but a loaded 2-core CI machine is not.
+          testTimeout: 30_000,
           exclude: ['src/**/*.integration.test.ts'],
           typecheck: { enabled: true, include: ['src/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
         },

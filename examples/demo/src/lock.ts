@@ -80,6 +80,8 @@ export function parseMove(stdout: string): { before: number; after: number } {
 export function createLockTask(config: LockConfig): GoExploreTask<number, LockObservation> {
   const length = config.code.length;
   return {
+    // Names the lock in checkpoints: a checkpoint of another lock is refused, not resumed.
+    id: `lock:${config.code.join('')}:${config.digits}:${config.resetPercent}:${config.seed}`,
     async reset(container, context) {
       await container.writeFile(lockPath, lockScript(config.resetPercent));
       const installed = await container.exec(

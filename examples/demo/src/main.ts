@@ -1,9 +1,19 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { currentSession, snapboxLabels } from '@snapbox/core';
 import { createDockerFactory, type DockerFactory } from '@snapbox/docker';
-import { countBasedWeight, type GoExploreResult, goExplore, replay } from '@snapbox/go-explore';
+import {
+  CheckpointRefusedError,
+  countBasedWeight,
+  deleteCheckpoint,
+  type GoExploreResult,
+  goExplore,
+  type ResumeSummary,
+  replay,
+  runLabels,
+} from '@snapbox/go-explore';
 import { type BaselineResult, runRandomRestarts } from './baseline.js';
 import { renderProgressChart } from './chart.js';
 import { createLockTask, type LockConfig, type LockObservation, lockStatus } from './lock.js';
@@ -34,20 +44,58 @@ const defaults = {
 };
 
 const outDir = fileURLToPath(new URL('../out/', import.meta.url));
+const defaultCheckpoint = `${outDir}checkpoint.json`;
 const out = (text = ''): void => {
   process.stdout.write(`${text}\n`);
 };
 
-function options(): { seed: number; workers: number } {
+interface Options {
+  /** The seed given with --seed; undefined for the default (and, on --resume, the checkpoint's). */
+  readonly seed: number | undefined;
+  readonly workers: number;
+  /** Continue the run saved in the checkpoint, if there is one. */
+  readonly resume: boolean;
+  /** Where the run saves itself as it goes. */
+  readonly checkpoint: string;
+  /** How many positions of the lock to use: fewer make a quicker run. */
+  readonly positions: number;
+}
+
+const usage =
+  'usage: node dist/main.js [--seed <integer>] [--workers <count ≥ 1>] [--resume] [--checkpoint <file>] [--positions <2..10>]';
+
+function options(): Options {
   const { values } = parseArgs({
-    options: { seed: { type: 'string' }, workers: { type: 'string' } },
+    options: {
+      seed: { type: 'string' },
+      workers: { type: 'string' },
+      resume: { type: 'boolean' },
+      checkpoint: { type: 'string' },
+      positions: { type: 'string' },
+    },
+    // `pnpm start -- --resume` passes the `--` through.
+    allowPositionals: true,
   });
-  const seed = values.seed === undefined ? defaults.seed : Number(values.seed);
+  const seed = values.seed === undefined ? undefined : Number(values.seed);
   const workers = values.workers === undefined ? defaults.workers : Number(values.workers);
-  if (!Number.isSafeInteger(seed) || !Number.isSafeInteger(workers) || workers < 1) {
-    throw new Error('usage: node dist/main.js [--seed <integer>] [--workers <count ≥ 1>]');
+  const positions = values.positions === undefined ? lock.code.length : Number(values.positions);
+  if (
+    (seed !== undefined && !Number.isSafeInteger(seed)) ||
+    !Number.isSafeInteger(workers) ||
+    workers < 1 ||
+    !Number.isSafeInteger(positions) ||
+    positions < 2 ||
+    positions > lock.code.length
+  ) {
+    throw new Error(usage);
   }
-  return { seed, workers };
+  return {
+    seed,
+    workers,
+    resume: values.resume === true,
+    checkpoint: resolve(values.checkpoint ?? defaultCheckpoint),
+    positions,
+  };
 }
 
 /** Checks the engine and the image first, so that a missing one gets a message, not a stack. */
@@ -65,14 +113,35 @@ async function preflight(factory: DockerFactory): Promise<string | undefined> {
   return undefined;
 }
 
-async function leftovers(factory: DockerFactory): Promise<{ containers: number; images: number }> {
-  const filters = { label: [`${snapboxLabels.session}=${currentSession().id}`] };
-  const [containers, images] = await Promise.all([
-    factory.docker.listContainers({ all: true, filters }),
-    factory.docker.listImages({ all: true, filters }),
+/**
+ * What this process left on the engine, apart from the snapshots kept on purpose for a resume
+ * (`keep: true`, under the checkpoint's label), which are counted separately.
+ */
+async function leftovers(
+  factory: DockerFactory,
+  checkpoint: string,
+): Promise<{ containers: number; images: number; kept: number }> {
+  const mine = { label: [`${snapboxLabels.session}=${currentSession().id}`] };
+  const run = { label: [`${runLabels.checkpoint}=${checkpoint}`] };
+  const [containers, images, ofRun] = await Promise.all([
+    factory.docker.listContainers({ all: true, filters: mine }),
+    factory.docker.listImages({ all: true, filters: mine }),
+    factory.docker.listImages({ all: true, filters: run }),
   ]);
-  return { containers: containers.length, images: images.length };
+  const kept = ofRun.filter((image) => image.Labels?.[snapboxLabels.keep] === 'true');
+  const keptIds = new Set(kept.map((image) => image.Id));
+  return {
+    containers: containers.length,
+    images: images.filter((image) => !keptIds.has(image.Id)).length,
+    kept: kept.length,
+  };
 }
+
+const exists = (path: string): Promise<boolean> =>
+  stat(path).then(
+    () => true,
+    () => false,
+  );
 
 function summary(
   goal: number,
@@ -100,21 +169,34 @@ function summary(
 interface Setup {
   readonly factory: DockerFactory;
   readonly task: ReturnType<typeof createLockTask>;
+  readonly lock: LockConfig;
   readonly goal: number;
-  readonly seed: number;
+  /** The seed given, or undefined: the default for a new run, the checkpoint's for a resume. */
+  readonly seed: number | undefined;
   readonly workers: number;
   readonly signal: AbortSignal;
   readonly live: LiveLine;
+  readonly checkpoint: string;
+  /** Whether to continue the run saved in `checkpoint`. */
+  readonly resume: boolean;
 }
 
 function runGoExplore(setup: Setup): Promise<GoExploreResult<number, LockObservation>> {
-  const { factory, task, goal, seed, workers, signal, live } = setup;
+  const { factory, task, goal, seed, workers, signal, live, checkpoint, resume } = setup;
+  let announced = false;
   return goExplore({
     factory,
     image,
     task,
     workers,
-    seed,
+    // A resume continues with the checkpoint's seed unless one is given.
+    ...(seed === undefined ? (resume ? {} : { seed: defaults.seed }) : { seed }),
+    // Saved after every iteration: Ctrl-C or a kill loses at most the iterations in flight.
+    ...(resume ? { resumeFrom: checkpoint } : { checkpoint: { path: checkpoint } }),
+    onFailure: (failure) => {
+      live.finish();
+      out(`go-explore: ${failure.kind} failed (${String(failure.error)}); retrying from cell ${failure.cell ?? '-'}`);
+    },
     explorationSteps: defaults.explorationSteps,
     // Count-based weights on times chosen and times visited, 1/√(n+1) each, as in the paper:
     // the positions every random walk passes through lose weight, the frontier keeps it.
@@ -123,7 +205,12 @@ function runGoExplore(setup: Setup): Promise<GoExploreResult<number, LockObserva
     maxSteps: defaults.goExploreSteps,
     maxTimeMs: defaults.goExploreTimeMs,
     signal,
-    onProgress: (progress) =>
+    onProgress: (progress) => {
+      if (progress.resumed !== undefined && !announced) {
+        announced = true;
+        live.finish();
+        describeResume(progress.resumed, goal);
+      }
       live.update({
         label: 'go-explore',
         parts: [
@@ -132,15 +219,18 @@ function runGoExplore(setup: Setup): Promise<GoExploreResult<number, LockObserva
           `best ${progress.bestScore}/${goal}`,
           `${progress.returnsPerSecond.toFixed(2)} returns/s`,
           `${progress.steps} steps`,
+          ...(progress.failures > 0 ? [`${progress.failures} failures retried`] : []),
         ],
         elapsedMs: progress.elapsedMs,
-      }),
+      });
+    },
   });
 }
 
 /** The baseline, the replay, the chart and the summary; returns whether the demo proved its point. */
 async function compare(setup: Setup, ge: GoExploreResult<number, LockObservation>): Promise<boolean> {
-  const { factory, task, goal, seed, workers, signal, live } = setup;
+  const { factory, task, lock, goal, workers, signal, live } = setup;
+  const seed = typeof ge.seed === 'number' ? ge.seed : defaults.seed;
   const baseline = await runRandomRestarts({
     factory,
     image,
@@ -219,53 +309,102 @@ async function compare(setup: Setup, ge: GoExploreResult<number, LockObservation
   return ok;
 }
 
+/** Says what the resumed run took over from its checkpoint, as soon as it is loaded. */
+function describeResume(resumed: ResumeSummary, goal: number): void {
+  const orphans =
+    resumed.orphansDeleted === 0
+      ? ''
+      : `; deleted ${resumed.orphansDeleted} snapshots the interrupted run took after its last checkpoint`;
+  out(
+    `resumed from ${resumed.path} (written ${resumed.writtenAt}): recovered ${resumed.iterations} iterations, ${resumed.steps} steps, ${resumed.cells} cells, best position ${resumed.bestScore}/${goal}${orphans}`,
+  );
+}
+
+/** A checkpoint left by an interrupted run: resumed with --resume, discarded otherwise. */
+async function prepareCheckpoint(factory: DockerFactory, checkpoint: string, resume: boolean): Promise<boolean> {
+  const found = await exists(checkpoint);
+  if (resume && !found) {
+    out(`no checkpoint at ${checkpoint}: nothing to resume, starting a new run`);
+    return false;
+  }
+  if (!resume && found) {
+    const { snapshotsDeleted } = await deleteCheckpoint({ path: checkpoint, factory });
+    out(
+      `discarded the interrupted run saved at ${checkpoint} (${snapshotsDeleted} snapshots); \`npm run demo -- --resume\` would have continued it`,
+    );
+  }
+  return resume;
+}
+
 async function main(): Promise<number> {
   const started = performance.now();
-  const { seed, workers } = options();
+  const { seed, workers, resume, checkpoint, positions } = options();
   const factory = createDockerFactory({ pull: 'never' });
   const problem = await preflight(factory);
   if (problem !== undefined) {
     process.stderr.write(`demo: ${problem}\n`);
     return 1;
   }
+  await mkdir(outDir, { recursive: true });
   const controller = new AbortController();
   process.once('SIGINT', () => {
-    process.stderr.write('\ndemo: interrupted, cleaning up (Ctrl-C again to quit at once)\n');
+    process.stderr.write('\ndemo: interrupted, saving the run (Ctrl-C again to quit at once)\n');
     controller.abort();
     process.once('SIGINT', () => process.exit(130));
   });
+  const config: LockConfig = { ...lock, code: lock.code.slice(0, positions) };
   const setup: Setup = {
     factory,
-    task: createLockTask(lock),
-    goal: lock.code.length,
+    task: createLockTask(config),
+    lock: config,
+    goal: config.code.length,
     seed,
     workers,
     signal: controller.signal,
     live: new LiveLine(process.stderr),
+    checkpoint,
+    resume: await prepareCheckpoint(factory, checkpoint, resume),
   };
 
   out('snapbox demo: Go-Explore against a combination lock in a Docker container');
   out(
-    `lock: ${setup.goal} positions, digits 0-${lock.digits - 1}; a wrong digit resets it to 0 with ${lock.resetPercent}% chance`,
+    `lock: ${setup.goal} positions, digits 0-${config.digits - 1}; a wrong digit resets it to 0 with ${config.resetPercent}% chance`,
   );
   out(
-    `image ${image}, ${workers} workers, seed ${seed}; each return restores a snapshot and explores ${defaults.explorationSteps} random moves`,
+    `image ${image}, ${workers} workers, seed ${seed ?? (setup.resume ? "the checkpoint's" : defaults.seed)}; each return restores a snapshot and explores ${defaults.explorationSteps} random moves`,
   );
+  out(`checkpoint: ${checkpoint} (interrupt with Ctrl-C, continue with \`npm run demo -- --resume\`)`);
   out();
 
   let ok = false;
   let clean = false;
   try {
-    const ge = await runGoExplore(setup);
+    let ge: GoExploreResult<number, LockObservation>;
+    try {
+      ge = await runGoExplore(setup);
+    } catch (error) {
+      if (!CheckpointRefusedError.isInstance(error)) throw error;
+      setup.live.finish();
+      process.stderr.write(`demo: ${error.message}\nRun without --resume to start a new run.\n`);
+      return 1;
+    }
     setup.live.finish();
-    const verdict = ge.best.score >= setup.goal ? 'OPENED' : 'not opened';
-    out(`go-explore: ${verdict} after ${ge.steps} steps (${seconds(ge.timing.totalMs)})`);
-    // After an interrupt the engine has cleaned up; only the leftover check below remains.
-    if (!controller.signal.aborted) ok = await compare(setup, ge);
+    if (controller.signal.aborted) {
+      out(
+        `go-explore: interrupted after ${ge.iterations} iterations, ${ge.steps} steps; the checkpoint ${ge.checkpointPath ?? '(none)'} keeps the run up to its last whole iteration: \`npm run demo -- --resume\` continues it`,
+      );
+    } else {
+      const verdict = ge.best.score >= setup.goal ? 'OPENED' : 'not opened';
+      out(`go-explore: ${verdict} after ${ge.steps} steps (${seconds(ge.timing.totalMs)})`);
+      ok = await compare(setup, ge);
+    }
   } finally {
-    const left = await leftovers(factory);
+    const left = await leftovers(factory, checkpoint);
     clean = left.containers + left.images === 0;
-    out(`leftovers of this run: ${left.containers} containers, ${left.images} images${clean ? '' : '  <-- NOT CLEAN'}`);
+    const kept = left.kept === 0 ? '' : `; ${left.kept} snapshots kept for --resume`;
+    out(
+      `leftovers of this run: ${left.containers} containers, ${left.images} images${kept}${clean ? '' : '  <-- NOT CLEAN'}`,
+    );
     out(`total demo time: ${seconds(performance.now() - started)}`);
   }
   if (!clean) return 1;

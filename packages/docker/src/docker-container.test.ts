@@ -12,7 +12,15 @@ import {
   UnsupportedCapabilityError,
 } from '@snapbox/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDockerFactory, DockerContainer, listBuilds, type PruneCandidate, prune } from './index.js';
+import {
+  createDockerFactory,
+  DockerContainer,
+  listBuilds,
+  listContainers,
+  listSnapshots,
+  type PruneCandidate,
+  prune,
+} from './index.js';
 import { engine, imageExists, removeSessionBuilds, sessionLeftovers } from './test-support/engine.js';
 import { debianImage, tinyImage } from './test-support/fixtures.js';
 
@@ -103,10 +111,17 @@ describe('snapshots on the engine', () => {
     expect(info.Config.Cmd).toEqual(['/bin/sh', '-c', 'echo image-cmd']);
     expect(info.Config.Entrypoint ?? []).toEqual([]);
 
-    const child = await start(box.fromSnapshot(first));
+    const child = await start(box.fromSnapshot(first, { labels: { 'com.example.run': 'r-17' } }));
     const second = await child.snapshot();
     const childLabels = (await engine.getImage(second).inspect()).Config.Labels ?? {};
     expect(childLabels[snapboxLabels.parentSnapshot]).toBe(first);
+    // The container's own labels go with its snapshot, and listSnapshots shows them.
+    expect(childLabels['com.example.run']).toBe('r-17');
+    const listed = (await listSnapshots()).find((snapshot) => snapshot.id === second);
+    expect(listed?.labels).toMatchObject({ 'com.example.run': 'r-17', team: 'research' });
+    expect(Object.keys(listed?.labels ?? {}).some((key) => key.startsWith('org.snapbox.'))).toBe(false);
+    const container = (await listContainers()).find((info) => info.parentSnapshot === first);
+    expect(container?.labels['com.example.run']).toBe('r-17');
     await child.stop();
     await box.deleteSnapshot(second);
     await box.deleteSnapshot(first);

@@ -482,14 +482,19 @@ export class DockerContainer extends BaseContainer implements SnapshotableContai
     const { docker, repository, tracker, flattenAtLayers } = this.#backend;
     const image = this.#image as ResolvedImage;
     const reference = newSnapshotReference(repository);
-    const labels = snapshotLabels(
-      {
-        keep,
-        baseImage: this.#baseImage,
-        parentSnapshot: this.#source.kind === 'snapshot' ? this.#source.snapshotId : undefined,
-      },
-      ownerLabels(),
-    );
+    // The caller's labels go with the snapshot (a run's id, say), so that `listSnapshots` and
+    // `snapbox ls` can show what a snapshot belongs to after its process is gone.
+    const labels = {
+      ...this.#options.labels,
+      ...snapshotLabels(
+        {
+          keep,
+          baseImage: this.#baseImage,
+          parentSnapshot: this.#source.kind === 'snapshot' ? this.#source.snapshotId : undefined,
+        },
+        ownerLabels(),
+      ),
+    };
     if (!keep) tracker.trackSnapshot(reference);
     const started = Date.now();
     const flatten = image.layers + 1 >= flattenAtLayers;

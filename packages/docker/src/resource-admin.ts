@@ -34,6 +34,11 @@ export interface SnapshotInfo {
   parentSnapshot: string | undefined;
   /** The image (or Dockerfile) at the root of its lineage. */
   baseImage: string;
+  /**
+   * Its labels other than snapbox's own (`org.snapbox.*`): the `labels` of the container it was
+   * taken from (such as a Go-Explore run's id) and those of its image.
+   */
+  labels: Record<string, string>;
 }
 
 /** A container made by snapbox. */
@@ -52,6 +57,8 @@ export interface ContainerInfo {
   parentSnapshot: string | undefined;
   /** The image (or Dockerfile) at the root of its lineage. */
   baseImage: string;
+  /** Its labels other than snapbox's own (`org.snapbox.*`): those given at creation, and its image's. */
+  labels: Record<string, string>;
 }
 
 /** An image built by `fromDockerfile`, kept on the engine as build cache. */
@@ -79,6 +86,11 @@ function ownerOf(labels: Record<string, string>): ResourceOwner {
   const session = labels[snapboxLabels.session] ?? '';
   const isCurrentProcess = session === currentSession().id;
   return { ...owner, session, isCurrentProcess, liveness: isCurrentProcess ? 'alive' : ownerLiveness(owner) };
+}
+
+/** Labels without snapbox's own bookkeeping. */
+function userLabels(labels: Record<string, string> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(labels ?? {}).filter(([key]) => !key.startsWith('org.snapbox.')));
 }
 
 const emptyToUndefined = (value: string | undefined) => (value === undefined || value === '' ? undefined : value);
@@ -109,6 +121,7 @@ export async function listContainers(options: DockerBackendOptions = {}): Promis
       owner: ownerOf(container.Labels ?? {}),
       parentSnapshot: emptyToUndefined(container.Labels?.[snapboxLabels.parentSnapshot]),
       baseImage: container.Labels?.[snapboxLabels.baseImage] ?? '',
+      labels: userLabels(container.Labels),
     }));
 }
 
@@ -130,6 +143,7 @@ export async function listSnapshots(options: DockerBackendOptions = {}): Promise
         owner: ownerOf(image.Labels ?? {}),
         parentSnapshot: emptyToUndefined(image.Labels?.[snapboxLabels.parentSnapshot]),
         baseImage: image.Labels?.[snapboxLabels.baseImage] ?? '',
+        labels: userLabels(image.Labels),
       };
       return tags.length === 0 ? [{ ...base, id: undefined }] : tags.map((id) => ({ ...base, id }));
     });

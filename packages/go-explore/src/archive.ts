@@ -15,6 +15,8 @@ export interface CellEntry<Action, Observation> {
   done: boolean;
   /** The run's container step count at arrival. */
   step: number;
+  /** What `task.saveState` returned for this state. */
+  agentState?: unknown;
 }
 
 /** What {@link Archive.offer} did with an entry. */
@@ -85,6 +87,7 @@ export class Archive<Action, Observation> {
         improvements: 0,
         discoveredAtStep: entry.step,
         updatedAtStep: entry.step,
+        agentState: entry.agentState,
       };
       this.#cells.push(cell);
       this.#byKey.set(cell.key, cell);
@@ -104,8 +107,32 @@ export class Archive<Action, Observation> {
     existing.done = entry.done;
     existing.improvements++;
     existing.updatedAtStep = entry.step;
+    existing.agentState = entry.agentState;
     this.#considerBest(existing);
     return { outcome: 'replaced', cell: existing, previousSnapshotId };
+  }
+
+  /**
+   * An archive holding `cells` as they were saved (a checkpoint), in that order, with
+   * `cells[bestIndex]` as the best cell. The best cell is given, not recomputed: ties are broken by
+   * the order in which cells improved, which the cells alone do not record.
+   */
+  static restore<Action, Observation>(
+    cells: readonly ArchiveCell<Action, Observation>[],
+    bestIndex: number,
+  ): Archive<Action, Observation> {
+    const archive = new Archive<Action, Observation>();
+    for (const cell of cells) {
+      archive.#cells.push(cell);
+      archive.#byKey.set(cell.key, cell);
+    }
+    archive.#best = archive.#cells[bestIndex];
+    return archive;
+  }
+
+  /** The index of the best cell in {@link Archive.cells}, -1 when empty. */
+  get bestIndex(): number {
+    return this.#best === undefined ? -1 : this.#cells.indexOf(this.#best);
   }
 
   #considerBest(cell: ArchiveCell<Action, Observation>): void {

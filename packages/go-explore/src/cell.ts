@@ -32,6 +32,11 @@ export interface Cell<Action, Observation> {
   readonly discoveredAtStep: number;
   /** The run's container step count when the current entry was recorded. */
   readonly updatedAtStep: number;
+  /**
+   * What `task.saveState` returned when the current entry was recorded (a copy, through JSON);
+   * `undefined` for a task without `saveState`.
+   */
+  readonly agentState?: unknown;
 }
 
 /** The part of a cell that the replacement rule compares. */

@@ -1,6 +1,14 @@
 import type { SnapshotableContainerFactory } from '@snapbox/core';
 import { describe, expectTypeOf, it } from 'vitest';
-import { type Cell, type GoExploreResult, type GoExploreTask, goExplore, type ReplayResult, replay } from './index.js';
+import {
+  type Cell,
+  type GoExploreResult,
+  type GoExploreTask,
+  type GoExploreTaskError,
+  goExplore,
+  type ReplayResult,
+  replay,
+} from './index.js';
 
 type Move = 'up' | 'down';
 declare const task: GoExploreTask<Move, { floor: number }>;
@@ -39,5 +47,30 @@ describe('types', () => {
     expectTypeOf(checked).resolves.toEqualTypeOf<ReplayResult<{ floor: number }, number>>();
     // @ts-expect-error the trajectory holds the task's actions
     replay({ factory, image: 'x', task, trajectory: [3] });
+  });
+
+  it('accepts a task with typed agent state, and types the long-run options', () => {
+    const remembering: GoExploreTask<Move, { floor: number }, { notes: string[] }> = {
+      ...task,
+      saveState: () => ({ notes: ['up'] }),
+      restoreState: (_container, state) => {
+        expectTypeOf(state).toEqualTypeOf<{ notes: string[] } | undefined>();
+      },
+    };
+    const run = goExplore({
+      factory,
+      image: 'x',
+      task: remembering,
+      maxSteps: 1,
+      checkpoint: { path: 'run.json', everyIterations: 10 },
+      maxFailures: 5,
+      onTaskError: (error) => {
+        expectTypeOf(error).toEqualTypeOf<GoExploreTaskError>();
+        return 'continue';
+      },
+    });
+    expectTypeOf(run).resolves.toEqualTypeOf<GoExploreResult<Move, { floor: number }>>();
+    // @ts-expect-error onTaskError decides between 'fail' and 'continue'
+    goExplore({ factory, image: 'x', task, maxSteps: 1, onTaskError: () => 'retry' });
   });
 });

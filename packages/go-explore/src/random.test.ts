@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '@snapbox/core';
 import { describe, expect, it } from 'vitest';
-import { createRandom } from './random.js';
+import { createRandom, randomState, restoreRandom } from './random.js';
 
 const draw = (seed: number | string, count = 8): number[] => {
   const rng = createRandom(seed);
@@ -67,5 +67,18 @@ describe('createRandom', () => {
     expect(() => rng.int(0)).toThrow(/maxExclusive/);
     expect(() => rng.int(2.5)).toThrow(InvalidArgumentError);
     expect(() => rng.pick([])).toThrow(/items/);
+  });
+
+  it('saves and restores its state: the restored generator continues the same sequence', () => {
+    const rng = createRandom('checkpoint');
+    for (let i = 0; i < 5; i++) rng.next();
+    const state = randomState(rng);
+    expect(state.every((word) => Number.isInteger(word) && word >= 0 && word < 2 ** 32)).toBe(true);
+    // Through JSON, as a checkpoint stores it.
+    const restored = restoreRandom(JSON.parse(JSON.stringify(state)));
+    expect(Array.from({ length: 20 }, () => restored.next())).toEqual(Array.from({ length: 20 }, () => rng.next()));
+    expect(() => restoreRandom([1, 2, 3])).toThrow(/four unsigned/);
+    expect(() => restoreRandom([1, 2, 3, -1])).toThrow(InvalidArgumentError);
+    expect(() => randomState({ next: () => 0 } as never)).toThrow(/createRandom/);
   });
 });

@@ -99,6 +99,42 @@ class Xoshiro128 implements Random {
   fork(): Random {
     return new Xoshiro128([this.#nextUint32(), this.#nextUint32(), this.#nextUint32(), this.#nextUint32()]);
   }
+
+  /** The four state words: with {@link restoreRandom}, a checkpoint continues the same sequence. */
+  get state(): RandomState {
+    return [this.#s0 >>> 0, this.#s1 >>> 0, this.#s2 >>> 0, this.#s3 >>> 0];
+  }
+}
+
+/** The internal state of a {@link Random} made by {@link createRandom}: four unsigned 32-bit words. */
+export type RandomState = readonly [number, number, number, number];
+
+/**
+ * The state of a generator made by {@link createRandom}, for a checkpoint.
+ * @throws InvalidArgumentError for a `Random` from elsewhere, whose state cannot be read.
+ */
+export function randomState(rng: Random): RandomState {
+  if (!(rng instanceof Xoshiro128)) {
+    throw new InvalidArgumentError({ argument: 'rng', message: 'only a generator made by createRandom can be saved' });
+  }
+  return rng.state;
+}
+
+/**
+ * A generator that continues exactly where the one whose {@link randomState} this is stood.
+ * @throws InvalidArgumentError unless `state` is four integers in `[0, 2^32)`.
+ */
+export function restoreRandom(state: unknown): Random {
+  const words = state as unknown[];
+  if (
+    !Array.isArray(words) ||
+    words.length !== 4 ||
+    !words.every((word) => Number.isInteger(word) && (word as number) >= 0 && (word as number) < 2 ** 32)
+  ) {
+    throw new InvalidArgumentError({ argument: 'state', message: 'expected four unsigned 32-bit integers' });
+  }
+  const [a, b, c, d] = words as [number, number, number, number];
+  return new Xoshiro128([a | 0, b | 0, c | 0, d | 0]);
 }
 
 /**

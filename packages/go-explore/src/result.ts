@@ -1,4 +1,5 @@
 import type { Cell } from './cell.js';
+import type { FailureCounts } from './failures.js';
 import type { Seed } from './random.js';
 
 /** Why a run ended. */
@@ -85,4 +86,39 @@ export interface GoExploreResult<Action, Observation> {
   readonly snapshotsDeleted: number;
   /** Where the time went. */
   readonly timing: GoExploreTiming;
+  /**
+   * Failures by kind: those of the backend, each retried with a fresh container (see
+   * `maxFailures`), and task errors that `onTaskError` chose to continue after. Over the whole
+   * run, resumes included.
+   */
+  readonly failures: FailureCounts;
+  /**
+   * The checkpoint that remains, to resume with `resumeFrom`: after an abort, or after a normal
+   * end with `keepArchive`. Undefined without `checkpoint`, and after a normal end without
+   * `keepArchive` (the checkpoint was removed with its snapshots).
+   */
+  readonly checkpointPath: string | undefined;
+  /** For a run continued with `resumeFrom`: what it recovered from the checkpoint. */
+  readonly resumed: ResumeSummary | undefined;
+}
+
+/** What a resumed run took over from its checkpoint. */
+export interface ResumeSummary {
+  /** The checkpoint file. */
+  readonly path: string;
+  /** When it was written (ISO 8601). */
+  readonly writtenAt: string;
+  /** Iterations done before it was written. */
+  readonly iterations: number;
+  /** Container steps taken before it was written. */
+  readonly steps: number;
+  /** Cells in its archive. */
+  readonly cells: number;
+  /** Its best score. */
+  readonly bestScore: number;
+  /**
+   * Snapshots found and deleted that the interrupted process took after the checkpoint (their
+   * work is redone), or that cells improved since an earlier checkpoint replaced.
+   */
+  readonly orphansDeleted: number;
 }

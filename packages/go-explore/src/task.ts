@@ -28,14 +28,24 @@ export interface TaskContext {
 /**
  * The environment to explore, as user code: how to prepare it, act in it, and recognise states.
  *
- * Everything the task needs to remember must live in the container's filesystem (files written
- * by `reset` and `step`): that is what a snapshot captures and a return restores. State kept in
- * the task object's own fields is not restored and breaks returns.
+ * What the task needs to remember should live in the container's filesystem (files written by
+ * `reset` and `step`): that is what a snapshot captures and a return restores. State the task
+ * keeps outside the container (an agent's conversation, say) is not restored by a return unless
+ * the task saves it with each cell ({@link GoExploreTask.saveState}) and takes it back on return
+ * ({@link GoExploreTask.restoreState}).
  *
  * @typeParam Action what the policy chooses and a trajectory records.
  * @typeParam Observation what a step reports and a cell is computed from.
+ * @typeParam AgentState what {@link GoExploreTask.saveState} keeps with a cell (a JSON value).
  */
-export interface GoExploreTask<Action, Observation> {
+export interface GoExploreTask<Action, Observation, AgentState = unknown> {
+  /**
+   * Names the task and its configuration in checkpoints: a checkpoint written with another `id`
+   * is refused by `resumeFrom` (`CheckpointMismatchError`). Default: a hash of the source text of
+   * the task's methods, which does not see values they capture, so give an `id` when the same
+   * code runs with different settings (`'lock:2031-80%'`).
+   */
+  readonly id?: string;
   /**
    * Prepares the initial state in a freshly started container (install tools, write the start
    * files) and returns the first observation. Called once per run, before the first snapshot,
@@ -56,4 +66,21 @@ export interface GoExploreTask<Action, Observation> {
   cellOf(observation: Observation): string;
   /** A random action, drawn only from `rng` so that seeded runs repeat. The default policy. */
   sampleAction(rng: Random): Action;
+  /**
+   * Optional: the state kept outside the container that belongs with the state being archived
+   * (an agent's conversation, its memory, a tool's session). Called right after a new or better
+   * cell is snapshotted (and after `reset`, for the first cell), in the same worker (`context.worker`)
+   * whose container that is. The value is stored with the cell as a copy (`Cell.agentState`) and
+   * written to checkpoints, so it must be a JSON value: what survives `JSON.stringify` and
+   * `JSON.parse` is what {@link GoExploreTask.restoreState} gets back, in this run and after a
+   * resume alike.
+   */
+  saveState?(container: Container, context: TaskContext): AgentState | Promise<AgentState>;
+  /**
+   * Optional: takes back the state {@link GoExploreTask.saveState} saved with the cell this worker
+   * returns to (`undefined` when none was saved). Called after the container restored from the
+   * cell's snapshot has started and before the first exploration step; set the state of
+   * `context.worker`, since workers run in parallel.
+   */
+  restoreState?(container: Container, state: AgentState | undefined, context: TaskContext): void | Promise<void>;
 }

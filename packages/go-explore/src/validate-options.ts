@@ -52,4 +52,24 @@ export function validateOptions(options: GoExploreOptions<unknown, unknown>): vo
   if (options.keepArchive !== undefined && typeof options.keepArchive !== 'boolean') {
     throw new InvalidArgumentError({ argument: 'keepArchive', message: 'expected a boolean' });
   }
+  for (const name of ['onFailure', 'onTaskError'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'function') {
+      throw new InvalidArgumentError({ argument: name, message: 'expected a function' });
+    }
+  }
+  assertOptionalNumber(options.maxFailures, 'maxFailures', { min: 0, integer: true });
+  const checkpoint = options.checkpoint as unknown as Record<string, unknown> | undefined;
+  if (checkpoint !== undefined) {
+    if (typeof checkpoint !== 'object' || checkpoint === null) {
+      throw new InvalidArgumentError({ argument: 'checkpoint', message: 'expected { path, everyIterations? }' });
+    }
+    if (typeof checkpoint.path !== 'string' || checkpoint.path.length === 0) {
+      throw new InvalidArgumentError({ argument: 'checkpoint.path', message: 'expected a file path' });
+    }
+    assertOptionalNumber(checkpoint.everyIterations, 'checkpoint.everyIterations', { min: 1, integer: true });
+  }
+  const resumeFrom: unknown = options.resumeFrom;
+  if (resumeFrom !== undefined && (typeof resumeFrom !== 'string' || resumeFrom.length === 0)) {
+    throw new InvalidArgumentError({ argument: 'resumeFrom', message: 'expected the path of a checkpoint file' });
+  }
 }
