@@ -804,6 +804,32 @@ export function describeContainerConformance(options: ConformanceOptions): void 
           );
           expect(SnapshotNotFoundError.isInstance(error)).toBe(true);
           expect((error as SnapshotNotFoundError).snapshotId).toBe(doomed);
+          // A failed start leaves nothing behind and the container created: start() may be retried.
+          expect(container.state).toBe('created');
+          const again = await container.start().catch((e: unknown) => e);
+          expect(SnapshotNotFoundError.isInstance(again), String(again)).toBe(true);
+          await container.stop();
+          const afterStop = await container.start().catch((e: unknown) => e);
+          expect(InvalidArgumentError.isInstance(afterStop)).toBe(true);
+          expect((afterStop as InvalidArgumentError).argument).toBe('start()');
+        });
+
+        it('never starts a foreign id given as a snapshot: refused at fromSnapshot or at start()', async () => {
+          const foreign = options.foreignSnapshotId ?? image;
+          let container: SnapshotableContainer | undefined;
+          const error = await (async () => {
+            container = source.fromSnapshot(foreign);
+            live.add(container);
+            await container.start();
+          })().then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+          const refused =
+            NotASnapshotError.isInstance(error) ||
+            (InvalidArgumentError.isInstance(error) && (error as InvalidArgumentError).argument === 'snapshotId');
+          expect(refused, `${String(error)}`).toBe(true);
+          expect(container?.state ?? 'never made').not.toBe('running');
         });
 
         it('refuses to delete what snapbox did not create, leaving it intact', async () => {

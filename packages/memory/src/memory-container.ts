@@ -314,7 +314,7 @@ export class MemoryContainer extends BaseContainer implements SnapshotableContai
     this.#startCalled = true;
     const asked = Object.entries(this.resources).filter(([, value]) => value !== undefined);
     if (asked.length > 0 && this.#session.resources !== 'record') {
-      this.#state = 'stopped';
+      this.#startCalled = false;
       throw new UnsupportedCapabilityError({
         capability: `resources.${asked[0]?.[0]}`,
         backend: 'memory',
@@ -322,7 +322,11 @@ export class MemoryContainer extends BaseContainer implements SnapshotableContai
           "the memory backend runs nothing real, so it cannot enforce resource limits; leave resources out, or create the factory with resources: 'record' to keep them for assertions",
       });
     }
-    const image = await this.#session.materialize(this.source);
+    const image = await this.#session.materialize(this.source).catch((error: unknown) => {
+      // Nothing was made: start() may be tried again.
+      this.#startCalled = false;
+      throw error;
+    });
     // stop() during a Dockerfile build wins: the container stays stopped.
     if (this.#state !== 'created') return;
     this.#hostname = randomBytes(6).toString('hex');
@@ -332,6 +336,7 @@ export class MemoryContainer extends BaseContainer implements SnapshotableContai
       try {
         image.tree.mkdir(this.#defaultWorkdir, { parents: true });
       } catch (error) {
+        this.#startCalled = false;
         throw new InvalidArgumentError({
           argument: 'options.defaultWorkdir',
           message: `cannot create ${this.#defaultWorkdir}: ${error instanceof FsError ? error.reason : String(error)}`,
