@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import {
   assertCommand,
@@ -25,7 +25,7 @@ import {
   UnsupportedCapabilityError,
 } from '@snapbox/core';
 import type { ResolvedBackend } from './bubblewrap-backend.js';
-import type { CgroupHandle, CgroupLimits } from './cgroup-driver.js';
+import { type CgroupHandle, type CgroupLimits, sleepSync } from './cgroup-driver.js';
 import { isGoneOrZombie, removeContainerSync } from './cleanup.js';
 import { buildDockerfile } from './dockerfile-build.js';
 import { type ExecTarget, runExec } from './exec-runner.js';
@@ -293,14 +293,30 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
   async #stop(): Promise<void> {
     if (this.#starting !== undefined) await this.#starting.catch(() => undefined);
     await this.#snapshotQueue;
-    if (this.#state === 'stopped' && this.#sandbox === undefined && this.#id === undefined) return;
     this.#state = 'stopped';
     const sandbox = this.#sandbox;
     if (sandbox !== undefined) {
       sandbox.process.kill('SIGKILL');
       await sandbox.exited;
+      // Everything in the pid namespace dies with its init; the kernel needs a moment for the last exits.
+      for (let waited = 0; waited < 2000 && !this.#sandboxEmpty(sandbox); waited += 5) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
     }
     this.#teardownSync();
+  }
+
+  /** Whether no process of the sandbox is left (read from the cgroup when there is one: cheaper than /proc). */
+  #sandboxEmpty(sandbox: Sandbox): boolean {
+    const procs = this.#cgroup?.procsFiles[0];
+    if (procs !== undefined) {
+      try {
+        return readFileSync(procs, 'utf8').trim() === '';
+      } catch {
+        return true;
+      }
+    }
+    return processesIn(sandbox.pidNamespace).length === 0;
   }
 
   /** Kills the sandbox and removes everything of the container, blocking. Idempotent. */
@@ -315,13 +331,8 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
       } catch {
         // Gone.
       }
-      for (let waited = 0; waited < 2000 && !isGoneOrZombie(sandbox.process.pid as number); waited += 2) {
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
-      }
-      // Everything in the pid namespace dies with its init; wait for the last exit.
-      for (let waited = 0; waited < 2000 && processesIn(sandbox.pidNamespace).length > 0; waited += 2) {
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
-      }
+      for (let waited = 0; waited < 2000 && !isGoneOrZombie(sandbox.process.pid as number); waited += 2) sleepSync(2);
+      for (let waited = 0; waited < 2000 && !this.#sandboxEmpty(sandbox); waited += 2) sleepSync(2);
     }
     for (const helper of this.#helpers) helper.kill('SIGKILL');
     removeContainerSync(this.#backend, id);

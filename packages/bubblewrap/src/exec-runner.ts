@@ -158,8 +158,10 @@ export async function runExec(request: RunExecRequest): Promise<ExecResult> {
       if (stopReason !== undefined) return;
       exitCode = code ?? 128 + signalNumber(signal);
       if (openPipes === 0) settle();
-      // A background job that kept the pipes open: settle after a short drain.
-      else timers.push(setTimeout(settle, drainGraceMs));
+      // A background job that kept the pipes open: settle after a short drain. The timer alone
+      // is not enough: on a busy event loop it can fire before the poll phase has read what the
+      // command wrote before exiting, so settle only after two more turns of the loop.
+      else timers.push(setTimeout(() => setImmediate(() => setImmediate(settle)), drainGraceMs));
     });
     options.signal?.addEventListener('abort', onAbort, { once: true });
     if (options.timeoutMs !== undefined) timers.push(setTimeout(() => stop({ kind: 'timeout' }), options.timeoutMs));

@@ -15,6 +15,7 @@ import { randomId } from './store-layout.js';
  */
 
 // Creates the parent, writes stdin to the file, sets the mode.
+// biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template
 const uploadScript = 'd="${1%/*}"; if [ -n "$d" ]; then mkdir -p -- "$d" || exit 1; fi; cat > "$1" && chmod "$2" "$1"';
 // 44: missing, 45: a folder; else the mode on stderr's first line and the bytes on stdout.
 const downloadScript =
