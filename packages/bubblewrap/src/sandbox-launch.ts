@@ -152,10 +152,14 @@ export function launchSandbox(spec: SandboxSpec): Promise<Sandbox> {
         return;
       }
       settled = true;
-      child.stdout?.removeAllListeners('data');
-      child.stdout?.resume();
-      child.stderr?.removeAllListeners('data');
-      child.stderr?.resume();
+      // Nothing more is read from the sandbox's own pipes, and a running sandbox must not keep
+      // this process alive: it is removed at exit like the Docker backend's containers.
+      for (const stream of [child.stdout, child.stderr, child.stdio[3] as NodeJS.ReadableStream | null]) {
+        stream?.removeAllListeners('data');
+        (stream as NodeJS.ReadableStream | null)?.resume();
+        (stream as { unref?: () => void } | null)?.unref?.();
+      }
+      child.unref();
       resolve({ process: child, initPid, pidNamespace, exited });
     };
     child.stdio[3]?.on('data', (chunk: Buffer) => {

@@ -41,8 +41,6 @@ export class SessionTracker {
   readonly #snapshots = new Set<string>();
   #registration: { unregister(): void } | undefined;
   #watchdog: ChildProcess | undefined;
-  /** Deletes snapshots for the exit cleanup (set by the backend, which knows how). */
-  deleteSnapshotSync: (id: string) => void = () => undefined;
 
   constructor(context: StoreContext, options: { stateRoot: string; rootless: boolean; watchdog: boolean }) {
     this.#context = context;
@@ -88,7 +86,8 @@ export class SessionTracker {
       }
       for (const id of snapshots) {
         try {
-          this.deleteSnapshotSync(id);
+          const { store } = this.#context;
+          store.deleteLayersSync(store.deleteSnapshot(id));
         } catch (error) {
           failures.push(`snapshot ${id}: ${String(error)}`);
         }
