@@ -98,7 +98,10 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
       });
     }
     assertOptionalStringRecord(options?.env, 'options.env');
-    this.#starting = this.#start(options?.env ?? {});
+    this.#starting = this.#start(options?.env ?? {}).catch((error: unknown) => {
+      this.#state = 'stopped';
+      throw error;
+    });
     await this.#starting;
   }
 
