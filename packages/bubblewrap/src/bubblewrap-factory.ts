@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { assertNonEmptyString, type ContainerOptions, type SnapshotableContainerFactory } from '@snapbox/core';
 import { type BubblewrapBackendOptions, resolveBackend } from './bubblewrap-backend.js';
 import { BubblewrapContainer } from './bubblewrap-container.js';
@@ -37,7 +38,7 @@ export function createBubblewrapFactory(options: BubblewrapBackendOptions = {}):
     },
     fromRootfs({ path, ...rest }: { path: string } & ContainerOptions) {
       assertNonEmptyString(path, 'path');
-      return BubblewrapContainer.create({ kind: 'image', image: path }, rest, backend);
+      return BubblewrapContainer.create({ kind: 'image', image: resolve(path) }, rest, backend);
     },
     fromDockerfile({ dockerfilePath, ...rest }: { dockerfilePath: string } & ContainerOptions) {
       assertNonEmptyString(dockerfilePath, 'dockerfilePath');

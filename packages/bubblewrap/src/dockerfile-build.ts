@@ -18,7 +18,7 @@ export async function buildDockerfile(backend: ResolvedBackend, dockerfilePath: 
     throw new ImageBuildError({ dockerfilePath, detail: `${path} does not exist`, logTail: '' });
   }
   const engine = backend.engine();
-  if (engine === undefined) {
+  if (engine === undefined || !existsSync(engine.socketPath)) {
     throw new BackendUnavailableError({
       backend: 'bubblewrap',
       detail:
@@ -51,6 +51,13 @@ export async function buildDockerfile(backend: ResolvedBackend, dockerfilePath: 
       cause,
     });
   });
+  if (result.code !== 0 && /Cannot connect|connection refused|no such file or directory.*sock/i.test(result.stderr)) {
+    throw new BackendUnavailableError({
+      backend: 'bubblewrap',
+      endpoint: `unix://${engine.socketPath}`,
+      detail: `fromDockerfile builds through the engine, which does not answer: ${result.stderr.trim()}`,
+    });
+  }
   if (result.code !== 0) {
     throw new ImageBuildError({
       dockerfilePath,
