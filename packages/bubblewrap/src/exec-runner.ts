@@ -40,8 +40,12 @@ export interface RunExecRequest {
 
 /** The argv that runs `argv` inside the sandbox, through nsenter. */
 export function nsenterArgv(target: ExecTarget, workdir: string, argv: readonly string[]): string[] {
+  // As root inside, keep this process's own ids: they map to root there, and nsenter would
+  // otherwise call setgroups, which an ordinary user's namespace denies.
   const user =
-    target.user === undefined ? [] : ['--setuid', String(target.user[0]), '--setgid', String(target.user[1])];
+    target.user === undefined
+      ? ['--preserve-credentials']
+      : ['--setuid', String(target.user[0]), '--setgid', String(target.user[1])];
   return inCgroups(target.cgroupProcs, [
     'nsenter',
     '--target',
