@@ -299,6 +299,8 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
     this.#state = 'stopped';
     const sandbox = this.#sandbox;
     if (sandbox !== undefined) {
+      // The sandbox is unref'd (it must not keep the process alive); while we wait for its end, it must.
+      sandbox.process.ref();
       sandbox.process.kill('SIGKILL');
       await sandbox.exited;
       // Everything in the pid namespace dies with its init; the kernel needs a moment for the last exits.

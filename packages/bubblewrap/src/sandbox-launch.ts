@@ -152,12 +152,12 @@ export function launchSandbox(spec: SandboxSpec): Promise<Sandbox> {
         return;
       }
       settled = true;
-      // Nothing more is read from the sandbox's own pipes, and a running sandbox must not keep
-      // this process alive: it is removed at exit like the Docker backend's containers.
-      for (const stream of [child.stdout, child.stderr, child.stdio[3] as NodeJS.ReadableStream | null]) {
+      // Nothing more is read from the sandbox's own pipes: closing them keeps no descriptor per
+      // sandbox (hundreds run at once). A running sandbox must not keep this process alive
+      // either: it is removed at exit like the Docker backend's containers.
+      for (const stream of [child.stdin, child.stdout, child.stderr, child.stdio[3]]) {
         stream?.removeAllListeners('data');
-        (stream as NodeJS.ReadableStream | null)?.resume();
-        (stream as { unref?: () => void } | null)?.unref?.();
+        stream?.destroy();
       }
       child.unref();
       resolve({ process: child, initPid, pidNamespace, exited });
