@@ -5,6 +5,7 @@ export {
   type ContainerInfo,
   listContainers,
   listSnapshots,
+  type PruneFailure,
   type PruneOptions,
   type PruneReport,
   prune,

@@ -22,7 +22,9 @@ export interface ContainerInfo {
   name: string | undefined;
   /** `'running'` while its sandbox process lives, else `'exited'` (a leftover). */
   state: 'running' | 'exited';
+  /** When the container was created. */
   createdAt: Date;
+  /** The process that created it. */
   owner: ResourceOwner;
   /** The snapshot it was restored from, if any. */
   parentSnapshot: string | undefined;
@@ -36,9 +38,11 @@ export interface ContainerInfo {
 export interface SnapshotInfo {
   /** The snapshot id. */
   id: string;
+  /** When the snapshot was taken. */
   createdAt: Date;
   /** True for a snapshot made with `keep: true` (not removed at its owner's exit). */
   keep: boolean;
+  /** The process that took it. */
   owner: ResourceOwner;
   /** How many layers it stacks over its image. */
   layers: number;
@@ -127,11 +131,22 @@ export interface PruneOptions extends BubblewrapBackendOptions {
 
 /** What {@link prune} removed (or, with `dryRun`, would remove). */
 export interface PruneReport {
+  /** True when nothing was removed (`dryRun` was set). */
   dryRun: boolean;
+  /** The containers selected. */
   containers: ContainerInfo[];
+  /** The snapshots selected. */
   snapshots: SnapshotInfo[];
   /** Removals that failed, with the reason. */
-  errors: { id: string; message: string }[];
+  errors: PruneFailure[];
+}
+
+/** A removal that failed during {@link prune}. */
+export interface PruneFailure {
+  /** The container or snapshot id concerned. */
+  id: string;
+  /** Why it failed. */
+  message: string;
 }
 
 function selected(owner: ResourceOwner, createdAt: Date, options: PruneOptions): boolean {

@@ -30,7 +30,9 @@ function readlinkNs(monitorPid: number): string {
 }
 
 describe('scale on one host', () => {
-  it(`${containers} containers at once, each through ${cycles} snapshot/restore cycles: no failure, nothing left`, { timeout: 300_000 }, async () => {
+  it(`${containers} containers at once, each through ${cycles} snapshot/restore cycles: no failure, nothing left`, {
+    timeout: 300_000,
+  }, async () => {
     const failures: string[] = [];
     const first = await Promise.all(
       Array.from({ length: containers }, async () => {
