@@ -45,11 +45,16 @@ export class ImageCache {
     this.#rootless = rootless;
   }
 
-  /** Resolves an image name or an absolute path to a root filesystem. */
+  /**
+   * Resolves an image name or an absolute path to a root filesystem. A name is resolved once per
+   * cache (one per factory): later starts skip the engine entirely, so a tag moved on the engine
+   * afterwards is seen by a new factory. A failure is not remembered.
+   */
   resolve(image: string): Promise<RootImage> {
     let pending = this.#inFlight.get(image);
     if (pending === undefined) {
-      pending = this.#resolve(image).finally(() => this.#inFlight.delete(image));
+      pending = this.#resolve(image);
+      pending.catch(() => this.#inFlight.delete(image));
       this.#inFlight.set(image, pending);
     }
     return pending;

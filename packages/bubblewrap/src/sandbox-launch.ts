@@ -45,9 +45,12 @@ function userNamespaceArgs(rootless: boolean): string[] {
 /** The id map written for root: the first 65536 ids, identity-mapped. */
 export const rootIdMap = '0 0 65536';
 
-// Says it is in the new namespaces, waits for the go (the id maps are written then), mounts the
-// overlay inside the new (private) mount namespace, then becomes bwrap.
-const mountThenExec =
+// Joins the cgroups (one `cgroup.procs` file per hierarchy, up to `--`) before anything else runs,
+// says it is in the new namespaces, waits for the go (the id maps are written then), mounts the
+// overlay inside the new (private) mount namespace, then becomes bwrap. One shell for all of it:
+// each exec in the chain costs milliseconds.
+const joinMountThenExec =
+  'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; ' +
   'echo namespaces; read -r go || exit 1; cd "$1" && mount -t overlay overlay -o "$2" "$3" && shift 3 && exec "$@" </dev/null';
 
 // Joins the cgroups (one file per hierarchy) before exec, so everything after is accounted.
@@ -93,7 +96,7 @@ export function sandboxArgv(spec: SandboxSpec): string[] {
     '-c',
     keepAlive,
   ];
-  return inCgroups(spec.cgroupProcs, [
+  return [
     'unshare',
     ...userNamespaceArgs(spec.rootless),
     '--mount',
@@ -102,13 +105,15 @@ export function sandboxArgv(spec: SandboxSpec): string[] {
     '--',
     '/bin/sh',
     '-c',
-    mountThenExec,
-    'snapbox-mount',
+    joinMountThenExec,
+    'snapbox-sandbox',
+    ...spec.cgroupProcs,
+    '--',
     spec.storeRoot,
     overlayOptions(spec),
     spec.merged,
     ...bwrap,
-  ]);
+  ];
 }
 
 /**
