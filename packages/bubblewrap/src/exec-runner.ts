@@ -9,6 +9,7 @@ import {
   newExecMarker,
   SnapboxError,
 } from '@snapbox/core';
+import { hostBinary } from './host-binaries.js';
 import { killMarkedProcesses } from './process-scan.js';
 import { inCgroups } from './sandbox-launch.js';
 
@@ -47,7 +48,7 @@ export function nsenterArgv(target: ExecTarget, workdir: string, argv: readonly 
       ? ['--preserve-credentials']
       : ['--setuid', String(target.user[0]), '--setgid', String(target.user[1])];
   return inCgroups(target.cgroupProcs, [
-    'nsenter',
+    hostBinary('nsenter'),
     '--target',
     String(target.initPid),
     '--user',

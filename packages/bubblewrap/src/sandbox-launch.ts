@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { BackendUnavailableError, SnapboxError } from '@snapbox/core';
+import { helperEnvironment, hostBinary } from './host-binaries.js';
 import { pidNamespaceOf } from './process-scan.js';
 
 /** How to build one container's sandbox. */
@@ -73,7 +74,7 @@ const keepAlive = 'echo ready; while :; do sleep 3600; done';
 /** The full argv that starts a sandbox (exported for the tests and the README). */
 export function sandboxArgv(spec: SandboxSpec): string[] {
   const bwrap = [
-    'bwrap',
+    hostBinary('bwrap'),
     '--bind',
     spec.merged,
     '/',
@@ -97,7 +98,7 @@ export function sandboxArgv(spec: SandboxSpec): string[] {
     keepAlive,
   ];
   return [
-    'unshare',
+    hostBinary('unshare'),
     ...userNamespaceArgs(spec.rootless),
     '--mount',
     '--propagation',
@@ -123,7 +124,11 @@ export function sandboxArgv(spec: SandboxSpec): string[] {
  */
 export function launchSandbox(spec: SandboxSpec): Promise<Sandbox> {
   const argv = sandboxArgv(spec);
-  const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
+  // Only PATH: the keep-alive is a process of the sandbox, and its environment is readable there.
+  const child = spawn(argv[0] as string, argv.slice(1), {
+    stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+    env: helperEnvironment(),
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return new Promise<Sandbox>((resolve, reject) => {
     let info = '';

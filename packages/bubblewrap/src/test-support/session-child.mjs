@@ -26,7 +26,7 @@ const fromDeleted = restored.fromSnapshot(deletedWhileInUse);
 await fromDeleted.start();
 await restored.deleteSnapshot(deletedWhileInUse);
 // A background process that would outlive a careless cleanup.
-await containers[2].exec('nohup sleep 1000 >/dev/null 2>&1 &');
+await containers[2].exec('setsid sleep 1000 >/dev/null 2>&1 &');
 
 process.stdout.write(
   `${JSON.stringify({ session: currentSession().id, pid: process.pid, ids: containers.map((c) => c.id), snapshots, kept })}\n`,
