@@ -9,6 +9,7 @@ import {
   assertNonEmptyString,
   assertOptionalStringRecord,
   BaseContainer,
+  ContainerNotStartedError,
   type ContainerOptions,
   type ContainerSource,
   type ContainerState,
@@ -369,7 +370,7 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
     await this.#snapshotQueue;
     this.assertRunning('exec');
     const argv = typeof command === 'string' ? ['bash', '-lc', command] : command;
-    return runExec({
+    const result = await runExec({
       target: this.#target(),
       argv,
       env: { ...this.#baseEnv(), ...this.#env, ...options.env },
@@ -378,6 +379,11 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
       display: typeof command === 'string' ? command : JSON.stringify(command),
       track: (child, running) => (running ? this.#helpers.add(child) : this.#helpers.delete(child)),
     });
+    // Stopped while the command was joining: nsenter found no sandbox to enter.
+    if (this.#state !== 'running' && result.exitCode !== 0 && result.stderr.startsWith('nsenter: ')) {
+      throw new ContainerNotStartedError({ operation: 'exec', state: 'stopped', container: this.name });
+    }
+    return result;
   }
 
   #helper() {
