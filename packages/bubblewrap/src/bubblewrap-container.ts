@@ -213,7 +213,9 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
         startedAt: processStartTime(this.#sandbox.process.pid as number),
       };
       writeJsonAtomic(join(dir, 'record.json'), record);
-      this.#baselineProcesses = this.#sandboxProcessCount(this.#sandbox);
+      // An idle sandbox: the keep-alive shell and its sleep, bwrap's init in the pid namespace,
+      // and, counted only by the cgroup, the bwrap monitor outside it.
+      this.#baselineProcesses = this.#cgroup === undefined ? 3 : 4;
       this.#env = { ...env };
       this.#state = 'running';
       this.#user = await this.#resolveUser(record.image.config.user);
