@@ -47,12 +47,15 @@ function userNamespaceArgs(rootless: boolean): string[] {
 export const rootIdMap = '0 0 65536';
 
 // Joins the cgroups (one `cgroup.procs` file per hierarchy, up to `--`) before anything else runs,
-// says it is in the new namespaces, waits for the go (the id maps are written then), mounts the
-// overlay inside the new (private) mount namespace, then becomes bwrap. One shell for all of it:
-// each exec in the chain costs milliseconds.
-const joinMountThenExec =
-  'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; ' +
-  'echo namespaces; read -r go || exit 1; cd "$1" && mount -t overlay overlay -o "$2" "$3" && shift 3 && exec "$@" </dev/null';
+// says it is in the new namespaces, and waits. Then (once the id maps are written, and, for a
+// pre-started sandbox, once a container takes it) it reads where to mount what, one value a line,
+// mounts the overlay inside the new (private) mount namespace, and becomes bwrap. One shell for
+// all of it: each exec in the chain costs milliseconds.
+const joinWaitMountExec =
+  'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; echo namespaces; ' +
+  'read -r go && read -r root && read -r options && read -r merged && read -r host || exit 1; ' +
+  'cd "$root" && mount -t overlay overlay -o "$options" "$merged" || exit 1; ' +
+  'b="$1"; shift; exec "$b" --bind "$merged" / --hostname "$host" "$@" </dev/null';
 
 // Joins the cgroups (one file per hierarchy) before exec, so everything after is accounted.
 const joinCgroupsThenExec = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"';
@@ -71,13 +74,25 @@ export function overlayOptions(spec: Pick<SandboxSpec, 'lowerdirs' | 'upper' | '
 // Keeps the sandbox alive between commands, as the Docker backend does; needs only sh and sleep.
 const keepAlive = 'echo ready; while :; do sleep 3600; done';
 
-/** The full argv that starts a sandbox (exported for the tests and the README). */
-export function sandboxArgv(spec: SandboxSpec): string[] {
-  const bwrap = [
+/** What a sandbox is before it knows its container: its namespaces, cgroups and network. */
+export type SandboxShape = Pick<SandboxSpec, 'network' | 'cgroupProcs' | 'rootless'>;
+
+/** The full argv that starts a sandbox of `shape` (exported for the tests and the README). */
+export function sandboxArgv(shape: SandboxShape): string[] {
+  return [
+    hostBinary('unshare'),
+    ...userNamespaceArgs(shape.rootless),
+    '--mount',
+    '--propagation',
+    'private',
+    '--',
+    '/bin/sh',
+    '-c',
+    joinWaitMountExec,
+    'snapbox-sandbox',
+    ...shape.cgroupProcs,
+    '--',
     hostBinary('bwrap'),
-    '--bind',
-    spec.merged,
-    '/',
     '--proc',
     '/proc',
     '--dev',
@@ -86,9 +101,7 @@ export function sandboxArgv(spec: SandboxSpec): string[] {
     '--unshare-ipc',
     '--unshare-uts',
     '--unshare-cgroup-try',
-    ...(spec.network === 'none' ? ['--unshare-net'] : []),
-    '--hostname',
-    spec.hostname,
+    ...(shape.network === 'none' ? ['--unshare-net'] : []),
     '--die-with-parent',
     '--info-fd',
     '3',
@@ -97,133 +110,183 @@ export function sandboxArgv(spec: SandboxSpec): string[] {
     '-c',
     keepAlive,
   ];
-  return [
-    hostBinary('unshare'),
-    ...userNamespaceArgs(spec.rootless),
-    '--mount',
-    '--propagation',
-    'private',
-    '--',
-    '/bin/sh',
-    '-c',
-    joinMountThenExec,
-    'snapbox-sandbox',
-    ...spec.cgroupProcs,
-    '--',
-    spec.storeRoot,
-    overlayOptions(spec),
-    spec.merged,
-    ...bwrap,
-  ];
 }
 
+type Stream = { destroy(): void; removeAllListeners(event: string): void; ref?(): void; unref?(): void };
+
 /**
- * Starts a sandbox and resolves once its init is ready for commands (the keep-alive printed
- * `ready`, so the root is pivoted and /proc mounted).
- * @throws BackendUnavailableError when bwrap or unshare is missing or user namespaces are off.
+ * A sandbox process started ahead of its container: its user and mount namespaces exist and it
+ * sits in its cgroups, waiting to be told what to mount. {@link PendingSandbox.complete} gives it
+ * a container. Starting these ahead (a pool) takes process creation off a restore's path.
  */
-export function launchSandbox(spec: SandboxSpec): Promise<Sandbox> {
-  const argv = sandboxArgv(spec);
-  // Only PATH: the keep-alive is a process of the sandbox, and its environment is readable there.
-  const child = spawn(argv[0] as string, argv.slice(1), {
-    stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
-    env: helperEnvironment(),
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return new Promise<Sandbox>((resolve, reject) => {
-    let info = '';
-    let out = '';
-    let err = '';
-    let settled = false;
-    let mapped = false;
-    const fail = (error: Error) => {
-      if (settled) return;
-      settled = true;
-      child.kill('SIGKILL');
-      reject(error);
-    };
-    const check = () => {
-      if (settled || !out.includes('ready')) return;
-      let parsed: { 'child-pid'?: number };
-      try {
-        parsed = JSON.parse(info) as { 'child-pid'?: number };
-      } catch {
-        return; // The info may still be arriving.
-      }
-      const initPid = parsed['child-pid'];
-      if (typeof initPid !== 'number') return;
-      const pidNamespace = pidNamespaceOf(initPid);
-      if (pidNamespace === undefined) {
-        fail(
-          new SnapboxError('SANDBOX_START_FAILED', {
-            message: `The sandbox's init (pid ${initPid}) vanished at start.`,
-          }),
-        );
-        return;
-      }
-      settled = true;
-      // Nothing more is read from the sandbox's own pipes: closing them keeps no descriptor per
-      // sandbox (hundreds run at once). A running sandbox must not keep this process alive
-      // either: it is removed at exit like the Docker backend's containers.
-      for (const stream of [child.stdin, child.stdout, child.stderr, child.stdio[3]]) {
-        stream?.removeAllListeners('data');
-        stream?.destroy();
-      }
-      child.unref();
-      resolve({ process: child, initPid, pidNamespace, exited });
-    };
-    child.stdio[3]?.on('data', (chunk: Buffer) => {
-      info += chunk.toString('utf8');
-      check();
+export class PendingSandbox {
+  readonly process: ChildProcess;
+  readonly #waiting: Promise<void>;
+  readonly #exited: Promise<void>;
+  #out = '';
+  #info = '';
+  #err = '';
+  #onOutput: () => void = () => undefined;
+  #failure: Error | undefined;
+
+  private constructor(shape: SandboxShape) {
+    const argv = sandboxArgv(shape);
+    // Only PATH: the keep-alive is a process of the sandbox, and its environment is readable there.
+    const child = spawn(argv[0] as string, argv.slice(1), {
+      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+      env: helperEnvironment(),
     });
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString('utf8');
-      if (!mapped && out.includes('namespaces')) {
-        mapped = true;
-        try {
-          if (!spec.rootless) writeIdMaps(child.pid as number);
-          child.stdin?.end('go\n');
-        } catch (error) {
-          fail(
-            new SnapboxError('SANDBOX_START_FAILED', {
-              message: `Could not map the sandbox's user ids: ${String(error)}`,
-              cause: error,
-            }),
-          );
-          return;
+    this.process = child;
+    this.#exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    this.#waiting = new Promise<void>((resolve, reject) => {
+      let mapped = false;
+      child.stdout?.on('data', (chunk: Buffer) => {
+        this.#out += chunk.toString('utf8');
+        if (!mapped && this.#out.includes('namespaces')) {
+          mapped = true;
+          try {
+            if (!shape.rootless) writeIdMaps(child.pid as number);
+            resolve();
+          } catch (error) {
+            reject(
+              new SnapboxError('SANDBOX_START_FAILED', {
+                message: `Could not map the sandbox's user ids: ${String(error)}`,
+                cause: error,
+              }),
+            );
+          }
         }
-      }
-      check();
-    });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      err += chunk.toString('utf8');
-    });
-    child.once('error', (error: NodeJS.ErrnoException) => {
-      fail(
-        new BackendUnavailableError({
+        this.#onOutput();
+      });
+      child.stdio[3]?.on('data', (chunk: Buffer) => {
+        this.#info += chunk.toString('utf8');
+        this.#onOutput();
+      });
+      child.stderr?.on('data', (chunk: Buffer) => {
+        this.#err += chunk.toString('utf8');
+      });
+      child.once('error', (error: NodeJS.ErrnoException) => {
+        this.#failure = new BackendUnavailableError({
           backend: 'bubblewrap',
           detail: `could not run ${argv[0]} (${error.code ?? error.message}); install util-linux and bubblewrap (scripts/ensure-bubblewrap.sh)`,
           cause: error,
-        }),
-      );
+        });
+        reject(this.#failure);
+        this.#onOutput();
+      });
+      child.once('exit', (code, signal) => {
+        this.#failure ??= exitFailure(this.#err, code, signal);
+        reject(this.#failure);
+        this.#onOutput();
+      });
     });
-    child.once('exit', (code, signal) => {
-      if (settled) return;
-      const message = err.trim();
-      const unavailable = /No such file|not found|Operation not permitted|Permission denied|user namespace/i.test(
-        message,
+    // Unhandled until someone completes it; a pooled one may die unused.
+    this.#waiting.catch(() => undefined);
+  }
+
+  /** Starts a sandbox process for `shape`; it waits for {@link PendingSandbox.complete}. */
+  static spawn(shape: SandboxShape): PendingSandbox {
+    return new PendingSandbox(shape);
+  }
+
+  /** Whether the process still runs (a pooled sandbox may have died unused). */
+  get alive(): boolean {
+    return this.process.exitCode === null && this.process.signalCode === null && this.#failure === undefined;
+  }
+
+  /** Lets a pooled sandbox not keep this process alive. */
+  unref(): void {
+    this.process.unref();
+    for (const stream of this.#streams()) stream.unref?.();
+  }
+
+  /**
+   * Mounts the container's layers and starts bwrap on them; resolves once its init is ready for
+   * commands (the keep-alive printed `ready`, so the root is pivoted and /proc mounted).
+   * @throws BackendUnavailableError when bwrap or unshare is missing or user namespaces are off.
+   */
+  async complete(placement: SandboxPlacement): Promise<Sandbox> {
+    const child = this.process;
+    child.ref();
+    for (const stream of this.#streams()) stream.ref?.();
+    try {
+      await this.#waiting;
+      const values = [placement.storeRoot, overlayOptions(placement), placement.merged, placement.hostname];
+      if (values.some((value) => value.includes('\n'))) {
+        throw new SnapboxError('SANDBOX_START_FAILED', { message: 'A sandbox path may not contain a line break.' });
+      }
+      child.stdin?.end(`go\n${values.join('\n')}\n`);
+      const { initPid, pidNamespace } = await new Promise<{ initPid: number; pidNamespace: string }>(
+        (resolve, reject) => {
+          this.#onOutput = () => {
+            if (this.#failure !== undefined) return reject(this.#failure);
+            if (!this.#out.includes('ready')) return;
+            let parsed: { 'child-pid'?: number };
+            try {
+              parsed = JSON.parse(this.#info) as { 'child-pid'?: number };
+            } catch {
+              return; // The info may still be arriving.
+            }
+            const pid = parsed['child-pid'];
+            if (typeof pid !== 'number') return;
+            const namespace = pidNamespaceOf(pid);
+            if (namespace === undefined) {
+              reject(new SnapboxError('SANDBOX_START_FAILED', { message: `The sandbox's init (pid ${pid}) vanished at start.` }));
+            } else {
+              resolve({ initPid: pid, pidNamespace: namespace });
+            }
+          };
+          this.#onOutput();
+        },
       );
-      const detail = `the sandbox exited at start (${signal ?? `exit ${code}`}): ${message || 'no message'}`;
-      fail(
-        unavailable
-          ? new BackendUnavailableError({
-              backend: 'bubblewrap',
-              detail: `${detail}. It needs bubblewrap, util-linux's unshare and nsenter, overlayfs, and unprivileged user namespaces (or root)`,
-            })
-          : new SnapboxError('SANDBOX_START_FAILED', { message: `Could not start the sandbox: ${detail}` }),
-      );
-    });
-  });
+      // Nothing more is read from the sandbox's own pipes: closing them keeps no descriptor per
+      // sandbox (hundreds run at once). A running sandbox must not keep this process alive
+      // either: it is removed at exit like the Docker backend's containers.
+      for (const stream of this.#streams()) {
+        stream.removeAllListeners('data');
+        stream.destroy();
+      }
+      child.unref();
+      return { process: child, initPid, pidNamespace, exited: this.#exited };
+    } catch (error) {
+      this.discard();
+      throw error;
+    }
+  }
+
+  /** Kills the process (a pooled sandbox nobody took, or a failed start). */
+  discard(): void {
+    this.process.kill('SIGKILL');
+    for (const stream of this.#streams()) stream.destroy();
+    this.process.unref();
+  }
+
+  #streams(): Stream[] {
+    const child = this.process;
+    return [child.stdin, child.stdout, child.stderr, child.stdio[3]].filter(
+      (stream): stream is NonNullable<typeof stream> => stream !== null && stream !== undefined,
+    ) as unknown as Stream[];
+  }
+}
+
+/** Where a sandbox mounts what: the container's part of a {@link SandboxSpec}. */
+export type SandboxPlacement = Pick<SandboxSpec, 'storeRoot' | 'lowerdirs' | 'upper' | 'work' | 'merged' | 'hostname'>;
+
+/** Starts a sandbox for `spec` now (see {@link PendingSandbox}). */
+export function launchSandbox(spec: SandboxSpec): Promise<Sandbox> {
+  return PendingSandbox.spawn(spec).complete(spec);
+}
+
+function exitFailure(stderr: string, code: number | null, signal: NodeJS.Signals | null): Error {
+  const message = stderr.trim();
+  const unavailable = /No such file|not found|Operation not permitted|Permission denied|user namespace/i.test(message);
+  const detail = `the sandbox exited at start (${signal ?? `exit ${code}`}): ${message || 'no message'}`;
+  return unavailable
+    ? new BackendUnavailableError({
+        backend: 'bubblewrap',
+        detail: `${detail}. It needs bubblewrap, util-linux's unshare and nsenter, overlayfs, and unprivileged user namespaces (or root)`,
+      })
+    : new SnapboxError('SANDBOX_START_FAILED', { message: `Could not start the sandbox: ${detail}` });
 }
 
 /** Writes root's identity id maps for the user namespace of `pid` (allowed to root only). */
