@@ -5,6 +5,7 @@ import { EngineClient } from './engine-client.js';
 import { TreeTools } from './host-tools.js';
 import { ImageCache } from './image-cache.js';
 import { LayerStore } from './layer-store.js';
+import { SandboxPool } from './sandbox-pool.js';
 import { SessionTracker } from './session-tracker.js';
 import { defaultStateRoot, storeLayout } from './store-layout.js';
 
@@ -45,6 +46,12 @@ export interface BubblewrapBackendOptions {
   watchdog?: boolean;
   /** Where the cgroup filesystem is mounted. Default `/sys/fs/cgroup`. */
   cgroupRoot?: string;
+  /**
+   * How many sandboxes to keep started ahead of their containers (user and mount namespaces
+   * made, waiting for a container's cgroups and layers), so that a start or a restore only
+   * mounts and runs bwrap. Default 2; `0` starts every sandbox on demand.
+   */
+  prestartedSandboxes?: number;
 }
 
 /** The resolved, shared state behind a set of containers (one per state folder in a process). */
@@ -60,12 +67,15 @@ export interface ResolvedBackend {
   pidsLimit: number;
   flattenAtLayers: number;
   tracker: SessionTracker;
+  /** Sandboxes started ahead for this backend's network setting. */
+  pool: SandboxPool;
 }
 
 const backends = new Map<
   string,
-  Omit<ResolvedBackend, 'network' | 'pidsLimit' | 'flattenAtLayers' | 'engine' | 'images'>
+  Omit<ResolvedBackend, 'network' | 'pidsLimit' | 'flattenAtLayers' | 'engine' | 'images' | 'pool'>
 >();
+const pools = new Map<string, SandboxPool>();
 
 /** Validates the options and builds the shared state. No I/O beyond what is memoized lazily. */
 export function resolveBackend(options: BubblewrapBackendOptions = {}): ResolvedBackend {
@@ -80,6 +90,7 @@ export function resolveBackend(options: BubblewrapBackendOptions = {}): Resolved
   }
   assertOptionalNumber(options.pidsLimit, 'pidsLimit', { min: 0, integer: true });
   assertOptionalNumber(options.flattenAtLayers, 'flattenAtLayers', { min: 2, integer: true });
+  assertOptionalNumber(options.prestartedSandboxes, 'prestartedSandboxes', { min: 0, integer: true });
   if (options.flattenAtLayers !== undefined && options.flattenAtLayers > 128) {
     throw new InvalidArgumentError({
       argument: 'flattenAtLayers',
@@ -112,10 +123,19 @@ export function resolveBackend(options: BubblewrapBackendOptions = {}): Resolved
     if (engine === null) engine = EngineClient.find(options.engineSocket);
     return engine;
   };
+  const pidsLimit = options.pidsLimit ?? 4096;
+  const size = options.prestartedSandboxes ?? 2;
+  const poolKey = `${network}|${size}`;
+  let pool = pools.get(poolKey);
+  if (pool === undefined) {
+    pool = new SandboxPool({ size, network, rootless });
+    pools.set(poolKey, pool);
+  }
   return {
     ...shared,
     network,
-    pidsLimit: options.pidsLimit ?? 4096,
+    pool,
+    pidsLimit,
     flattenAtLayers: options.flattenAtLayers ?? 64,
     engine: engineOf,
     images: new ImageCache(shared.store.layout, shared.tools, engineOf, shared.rootless),

@@ -26,7 +26,7 @@ import {
   UnsupportedCapabilityError,
 } from '@snapbox/core';
 import type { ResolvedBackend } from './bubblewrap-backend.js';
-import { type CgroupHandle, type CgroupLimits, sleepSync } from './cgroup-driver.js';
+import { type CgroupHandle, type CgroupLimits, removeCgroupDirsSync, sleepSync } from './cgroup-driver.js';
 import { isGoneOrZombie, removeContainerSync } from './cleanup.js';
 import { buildDockerfile } from './dockerfile-build.js';
 import { type ExecTarget, runExec } from './exec-runner.js';
@@ -34,7 +34,7 @@ import { downloadFiles, uploadFiles } from './file-transfer.js';
 import { containerHolder } from './layer-store.js';
 import { continueAll, processesIn, stopAll } from './process-scan.js';
 import { type ContainerRecord, currentOwner, type RootImage, type SnapshotRecord, writeJsonAtomic } from './records.js';
-import { launchSandbox, type Sandbox } from './sandbox-launch.js';
+import type { PendingSandbox, Sandbox } from './sandbox-launch.js';
 import { isSnapshotId, newSnapshotId } from './snapshot-ids.js';
 import { randomId, sessionPrefix } from './store-layout.js';
 
@@ -55,6 +55,8 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
   #stopping: Promise<void> | undefined;
   #id: string | undefined;
   #sandbox: Sandbox | undefined;
+  /** The sandbox process while the start is still making the container's folders. */
+  #pending: PendingSandbox | undefined;
   #cgroup: CgroupHandle | undefined;
   #layers: string[] = [];
   #image: RootImage | undefined;
@@ -160,8 +162,18 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
     };
     this.#id = id;
     tracker.trackContainer(id);
+    // The sandbox process (from the pool when one is ready) boots while the layers are pinned and
+    // the folders made: it only needs them when it mounts.
+    const takeSandbox = () => {
+      this.#pending = backend.pool.take();
+      if (detection.driver !== undefined) {
+        this.#cgroup = detection.driver.create(`${sessionPrefix()}-${id}`, limits);
+        record.cgroups = this.#cgroup.dirs;
+      }
+    };
     try {
       const source = this.#source;
+      if (source.kind === 'snapshot') takeSandbox();
       if (source.kind === 'snapshot') {
         if (!isSnapshotId(source.snapshotId)) {
           throw new NotASnapshotError({
@@ -182,12 +194,9 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
             : await buildDockerfile(backend, source.dockerfilePath);
         mkdirSync(dir);
         record.image = image;
+        takeSandbox();
       }
       for (const part of ['upper', 'work', 'merged']) mkdirSync(join(dir, part));
-      if (detection.driver !== undefined) {
-        this.#cgroup = detection.driver.create(`${sessionPrefix()}-${id}`, limits);
-        record.cgroups = this.#cgroup.dirs;
-      }
       writeJsonAtomic(join(dir, 'record.json'), record);
       this.#layers = record.layers;
       this.#image = record.image;
@@ -197,17 +206,17 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
         ...record.layers.map((layer) => relative(root, store.layerPath(layer))),
         ...(record.image.rootfs === undefined ? [] : [relativeIfInside(root, record.image.rootfs)]),
       ];
-      this.#sandbox = await launchSandbox({
+      const pending = this.#pending as PendingSandbox;
+      this.#sandbox = await pending.complete({
         storeRoot: root,
         lowerdirs,
         upper: relative(root, join(dir, 'upper')),
         work: relative(root, join(dir, 'work')),
         merged: join(dir, 'merged'),
         hostname: (this.#options.name ?? `snapbox-${id}`).replace(/[^A-Za-z0-9.-]/g, '-').slice(0, 63),
-        network: backend.network,
         cgroupProcs: this.#cgroup?.procsFiles ?? [],
-        rootless: backend.rootless,
       });
+      this.#pending = undefined;
       record.sandbox = {
         pid: this.#sandbox.process.pid as number,
         startedAt: processStartTime(this.#sandbox.process.pid as number),
@@ -353,6 +362,10 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
       for (let waited = 0; waited < 2000 && !this.#sandboxEmpty(sandbox); waited += 2) sleepSync(2);
     }
     for (const helper of this.#helpers) helper.kill('SIGKILL');
+    // A start that failed before its sandbox was complete: the waiting process and its cgroup.
+    this.#pending?.discard();
+    this.#pending = undefined;
+    if (this.#cgroup !== undefined) removeCgroupDirsSync(this.#cgroup.dirs);
     removeContainerSync(this.#backend, id);
     this.#backend.tracker.untrackContainer(id);
     this.#id = undefined;

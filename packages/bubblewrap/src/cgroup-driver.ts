@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The limits a container's cgroup enforces; undefined means no limit. */
@@ -30,6 +30,8 @@ export interface CgroupDriver {
   /** Where this driver makes container cgroups (a folder per hierarchy), for messages. */
   readonly parents: readonly string[];
   create(name: string, limits: CgroupLimits): CgroupHandle;
+  /** Sets (or changes) the limits of an existing cgroup; processes already in it are bound at once. */
+  setLimits(handle: CgroupHandle, limits: CgroupLimits): void;
   /** Stops every process of the cgroup (and its children) until {@link CgroupDriver.thaw}. */
   freeze(handle: CgroupHandle): Promise<void>;
   thaw(handle: CgroupHandle): void;
@@ -112,27 +114,34 @@ export class CgroupV1Driver implements CgroupDriver {
   }
 
   create(name: string, limits: CgroupLimits): CgroupHandle {
-    const dirs = Object.fromEntries(
-      Object.entries(this.#byController).map(([controller, parent]) => {
-        mkdirSync(join(parent, name), { recursive: true });
-        return [controller, join(parent, name)];
-      }),
-    ) as Record<V1Controller, string>;
+    const all = Object.values(this.#byController).map((parent) => {
+      mkdirSync(join(parent, name), { recursive: true });
+      return join(parent, name);
+    });
+    const handle = { dirs: all, procsFiles: all.map((dir) => join(dir, 'cgroup.procs')) };
+    this.setLimits(handle, limits);
+    return handle;
+  }
+
+  setLimits(handle: CgroupHandle, limits: CgroupLimits): void {
+    const dir = (controller: V1Controller) => {
+      const found = handle.dirs.find((candidate) => candidate.startsWith(`${this.#byController[controller]}/`));
+      if (found === undefined) throw new Error(`this cgroup has no ${controller} folder`);
+      return found;
+    };
     if (limits.cpu !== undefined) {
-      write(join(dirs.cpu, 'cpu.cfs_period_us'), '100000');
-      write(join(dirs.cpu, 'cpu.cfs_quota_us'), String(Math.max(1000, Math.round(limits.cpu * 100_000))));
+      write(join(dir('cpu'), 'cpu.cfs_period_us'), '100000');
+      write(join(dir('cpu'), 'cpu.cfs_quota_us'), String(Math.max(1000, Math.round(limits.cpu * 100_000))));
     }
     if (limits.memoryMiB !== undefined) {
       const bytes = String(Math.round(limits.memoryMiB * 1024 * 1024));
-      write(join(dirs.memory, 'memory.limit_in_bytes'), bytes);
+      write(join(dir('memory'), 'memory.limit_in_bytes'), bytes);
       // With swap accounting on, the same number as memory+swap means no swap on top.
-      if (existsSync(join(dirs.memory, 'memory.memsw.limit_in_bytes'))) {
-        write(join(dirs.memory, 'memory.memsw.limit_in_bytes'), bytes);
+      if (existsSync(join(dir('memory'), 'memory.memsw.limit_in_bytes'))) {
+        write(join(dir('memory'), 'memory.memsw.limit_in_bytes'), bytes);
       }
     }
-    if (limits.pids !== undefined) write(join(dirs.pids, 'pids.max'), String(limits.pids));
-    const all = Object.values(dirs);
-    return { dirs: all, procsFiles: all.map((dir) => join(dir, 'cgroup.procs')) };
+    if (limits.pids !== undefined) write(join(dir('pids'), 'pids.max'), String(limits.pids));
   }
 
   async freeze(handle: CgroupHandle): Promise<void> {
@@ -175,6 +184,13 @@ export class CgroupV2Driver implements CgroupDriver {
     this.#prepare();
     const dir = join(this.#parent, name);
     mkdirSync(dir);
+    const handle = { dirs: [dir], procsFiles: [join(dir, 'cgroup.procs')] };
+    this.setLimits(handle, limits);
+    return handle;
+  }
+
+  setLimits(handle: CgroupHandle, limits: CgroupLimits): void {
+    const dir = handle.dirs[0] as string;
     if (limits.cpu !== undefined) {
       write(join(dir, 'cpu.max'), `${Math.max(1000, Math.round(limits.cpu * 100_000))} 100000`);
     }
@@ -183,7 +199,6 @@ export class CgroupV2Driver implements CgroupDriver {
       if (existsSync(join(dir, 'memory.swap.max'))) write(join(dir, 'memory.swap.max'), '0');
     }
     if (limits.pids !== undefined) write(join(dir, 'pids.max'), String(limits.pids));
-    return { dirs: [dir], procsFiles: [join(dir, 'cgroup.procs')] };
   }
 
   async freeze(handle: CgroupHandle): Promise<void> {
@@ -267,5 +282,20 @@ function probe(driver: CgroupDriver): CgroupDetection {
     return { driver, reason: undefined };
   } catch (error) {
     return { driver: undefined, reason: `cannot create ${driver.parents.join(', ')}: ${String(error)}` };
+  }
+}
+
+/** Removes the cgroup folders under `parents` whose names start with `prefix` (a session's leftovers). */
+export function removeCgroupsNamedSync(parents: readonly string[], prefix: string): void {
+  for (const parent of parents) {
+    let names: string[];
+    try {
+      names = readdirSync(parent, { withFileTypes: true })
+        .filter((entry) => entry.isDirectory() && entry.name.startsWith(prefix))
+        .map((entry) => entry.name);
+    } catch {
+      continue;
+    }
+    removeCgroupDirsSync(names.map((name) => join(parent, name)));
   }
 }

@@ -1,8 +1,10 @@
 import { readdirSync } from 'node:fs';
 import { currentSession, type OwnerRecord, ownerLiveness } from '@snapbox/core';
 import { type BubblewrapBackendOptions, resolveBackend } from './bubblewrap-backend.js';
+import { removeCgroupsNamedSync } from './cgroup-driver.js';
 import { readContainerRecord, removeContainerSync, sweepLeftoversSync } from './cleanup.js';
 import type { OwnerInfo } from './records.js';
+import { sessionPrefix } from './store-layout.js';
 
 /** The owner of a resource, from its record, and whether it still runs. */
 export interface ResourceOwner extends OwnerRecord {
@@ -218,4 +220,7 @@ export function sweepSession(options: BubblewrapBackendOptions, session: string)
     }
   }
   sweepLeftoversSync(backend, { session });
+  // A cgroup made by a start that died before writing it into the record is named after the session.
+  const driver = backend.cgroups().driver;
+  if (driver !== undefined) removeCgroupsNamedSync(driver.parents, `${sessionPrefix(session)}-`);
 }

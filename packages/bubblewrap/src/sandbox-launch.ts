@@ -46,14 +46,16 @@ function userNamespaceArgs(rootless: boolean): string[] {
 /** The id map written for root: the first 65536 ids, identity-mapped. */
 export const rootIdMap = '0 0 65536';
 
-// Joins the cgroups (one `cgroup.procs` file per hierarchy, up to `--`) before anything else runs,
-// says it is in the new namespaces, and waits. Then (once the id maps are written, and, for a
-// pre-started sandbox, once a container takes it) it reads where to mount what, one value a line,
-// mounts the overlay inside the new (private) mount namespace, and becomes bwrap. One shell for
-// all of it: each exec in the chain costs milliseconds.
-const joinWaitMountExec =
-  'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; echo namespaces; ' +
-  'read -r go && read -r root && read -r options && read -r merged && read -r host || exit 1; ' +
+// Says it is in the new namespaces, and waits. Then (once the id maps are written, and, for a
+// pre-started sandbox, once a container takes it) it reads its container's part, one value a
+// line: the `cgroup.procs` files to join (space-separated; the shell is still the sandbox's only
+// process, so everything after is accounted), where to mount what; it mounts the overlay inside
+// the new (private) mount namespace and becomes bwrap. One shell for all of it: each exec in the
+// chain costs milliseconds.
+const waitJoinMountExec =
+  'echo namespaces; ' +
+  'read -r go && read -r cgroups && read -r root && read -r options && read -r merged && read -r host || exit 1; ' +
+  'for f in $cgroups; do echo $$ > "$f" || exit 125; done; ' +
   'cd "$root" && mount -t overlay overlay -o "$options" "$merged" || exit 1; ' +
   'b="$1"; shift; exec "$b" --bind "$merged" / --hostname "$host" "$@" </dev/null';
 
@@ -74,8 +76,8 @@ export function overlayOptions(spec: Pick<SandboxSpec, 'lowerdirs' | 'upper' | '
 // Keeps the sandbox alive between commands, as the Docker backend does; needs only sh and sleep.
 const keepAlive = 'echo ready; while :; do sleep 3600; done';
 
-/** What a sandbox is before it knows its container: its namespaces, cgroups and network. */
-export type SandboxShape = Pick<SandboxSpec, 'network' | 'cgroupProcs' | 'rootless'>;
+/** What a sandbox is before it knows its container: its namespaces and network. */
+export type SandboxShape = Pick<SandboxSpec, 'network' | 'rootless'>;
 
 /** The full argv that starts a sandbox of `shape` (exported for the tests and the README). */
 export function sandboxArgv(shape: SandboxShape): string[] {
@@ -88,10 +90,8 @@ export function sandboxArgv(shape: SandboxShape): string[] {
     '--',
     '/bin/sh',
     '-c',
-    joinWaitMountExec,
+    waitJoinMountExec,
     'snapbox-sandbox',
-    ...shape.cgroupProcs,
-    '--',
     hostBinary('bwrap'),
     '--proc',
     '/proc',
@@ -115,8 +115,8 @@ export function sandboxArgv(shape: SandboxShape): string[] {
 type Stream = { destroy(): void; removeAllListeners(event: string): void; ref?(): void; unref?(): void };
 
 /**
- * A sandbox process started ahead of its container: its user and mount namespaces exist and it
- * sits in its cgroups, waiting to be told what to mount. {@link PendingSandbox.complete} gives it
+ * A sandbox process started ahead of its container: its user and mount namespaces exist, and it
+ * waits to be told which cgroups to join and what to mount. {@link PendingSandbox.complete} gives it
  * a container. Starting these ahead (a pool) takes process creation off a restore's path.
  */
 export class PendingSandbox {
@@ -211,9 +211,17 @@ export class PendingSandbox {
     for (const stream of this.#streams()) stream.ref?.();
     try {
       await this.#waiting;
-      const values = [placement.storeRoot, overlayOptions(placement), placement.merged, placement.hostname];
-      if (values.some((value) => value.includes('\n'))) {
-        throw new SnapboxError('SANDBOX_START_FAILED', { message: 'A sandbox path may not contain a line break.' });
+      const values = [
+        placement.cgroupProcs.join(' '),
+        placement.storeRoot,
+        overlayOptions(placement),
+        placement.merged,
+        placement.hostname,
+      ];
+      if (values.some((value) => value.includes('\n')) || placement.cgroupProcs.some((path) => /\s/.test(path))) {
+        throw new SnapboxError('SANDBOX_START_FAILED', {
+          message: 'A sandbox path may not contain a line break, nor a cgroup path a space.',
+        });
       }
       child.stdin?.end(`go\n${values.join('\n')}\n`);
       const { initPid, pidNamespace } = await new Promise<{ initPid: number; pidNamespace: string }>(
@@ -231,7 +239,11 @@ export class PendingSandbox {
             if (typeof pid !== 'number') return;
             const namespace = pidNamespaceOf(pid);
             if (namespace === undefined) {
-              reject(new SnapboxError('SANDBOX_START_FAILED', { message: `The sandbox's init (pid ${pid}) vanished at start.` }));
+              reject(
+                new SnapboxError('SANDBOX_START_FAILED', {
+                  message: `The sandbox's init (pid ${pid}) vanished at start.`,
+                }),
+              );
             } else {
               resolve({ initPid: pid, pidNamespace: namespace });
             }
@@ -269,8 +281,11 @@ export class PendingSandbox {
   }
 }
 
-/** Where a sandbox mounts what: the container's part of a {@link SandboxSpec}. */
-export type SandboxPlacement = Pick<SandboxSpec, 'storeRoot' | 'lowerdirs' | 'upper' | 'work' | 'merged' | 'hostname'>;
+/** The container's part of a {@link SandboxSpec}: its cgroups, and where to mount what. */
+export type SandboxPlacement = Pick<
+  SandboxSpec,
+  'storeRoot' | 'lowerdirs' | 'upper' | 'work' | 'merged' | 'hostname' | 'cgroupProcs'
+>;
 
 /** Starts a sandbox for `spec` now (see {@link PendingSandbox}). */
 export function launchSandbox(spec: SandboxSpec): Promise<Sandbox> {
