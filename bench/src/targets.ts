@@ -273,7 +273,7 @@ function bubblewrapTarget(results: BenchResults): TargetOutcome {
     misses.length === 0
       ? []
       : [
-          `Missed: ${misses.join(' ')} The bubblewrap side's time is process creation, not copying: a start is a chain of execs (\`unshare\`, one \`sh\` that joins the cgroups and mounts the overlay, \`bwrap\`, the keep-alive) and an exec is a Node.js spawn (about 3 ms alone) of \`nsenter\`; each waits for a CPU on a loaded machine (load ${results.machine.loadBefore ?? '?'} before this run), while Docker's time is its daemon's. What would fix it: one small static launcher doing the cgroup join, the namespaces and the mount in one process, and a pool of pre-started namespaces for restores (packages/bubblewrap/README.md, "Performance").`,
+          `Missed: ${misses.join(' ')} The bubblewrap side's time is process creation, not copying: a restore takes a sandbox started ahead (user and mount namespaces made) and still mounts the overlay and runs \`bwrap\` and its keep-alive, and an exec is a Node.js spawn (about 3 ms alone) of \`nsenter\`; a cycle also stops its container (kill, wait for the pid namespace to empty, remove the cgroup and the upper layer). Each of these processes waits for a CPU on a loaded machine (load ${results.machine.loadBefore ?? '?'} before this run), while Docker's time is its daemon's. What would fix it: one small static launcher doing the namespaces, the mount and the pivot in one process instead of \`sh\` + \`bwrap\`, and removing stopped containers in the background (packages/bubblewrap/README.md, "Performance").`,
         ];
   return {
     target:
