@@ -1,9 +1,9 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBubblewrapFactory } from './index.js';
 import { testStateDir, tinyImage } from './test-support/fixtures.js';
 
@@ -34,6 +34,11 @@ beforeAll(async () => {
   execFileSync('sh', ['-c', `tar -czf "${tarball}" -C "$(ls -d ${rootfs}/*/rootfs | head -1)" .`]);
   chmodSync(tarball, 0o644);
   await container.stop();
+  rmSync(factory.stateDir, { recursive: true, force: true });
+});
+
+afterAll(() => {
+  if (tarball !== '') rmSync(dirname(tarball), { recursive: true, force: true });
 });
 
 describe('rootless (an ordinary user, unprivileged user namespaces)', () => {

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createBubblewrapFactory, listContainers, listSnapshots, prune } from './index.js';
@@ -18,6 +18,8 @@ interface ChildReport {
   kept: string;
 }
 
+const children: ChildProcess[] = [];
+
 function runChild(ending: string, stateDir: string) {
   const child: ChildProcess = spawn(process.execPath, [childScript, ending, stateDir, tinyImage], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -35,6 +37,7 @@ function runChild(ending: string, stateDir: string) {
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
+  children.push(child);
   const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal, stderr })),
   );
@@ -92,7 +95,10 @@ describe('nothing leaks when the owner process ends', { timeout: 60_000 }, () =>
     return made;
   };
   afterAll(() => {
+    // A child left running by a failed test would keep its sandboxes: end it (its exit cleanup runs).
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     expect(sandboxSleepers()).toEqual([]);
+    for (const made of dirs) rmSync(made, { recursive: true, force: true });
   });
 
   for (const ending of ['normal', 'exit', 'uncaught']) {
