@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BackendUnavailableError, ImageBuildError, ImageNotFoundError } from '@snapbox/core';
@@ -11,8 +11,16 @@ import { debianImage, testStateDir, tinyImage } from './test-support/fixtures.js
 const stateDir = testStateDir('images');
 const factory = createBubblewrapFactory({ stateDir });
 const live: BubblewrapContainer[] = [];
+const scratch: string[] = [];
+/** A temporary folder for this file's inputs (Dockerfiles, root filesystems), removed at the end. */
+function scratchDir(name: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `snapbox-bwrap-${name}-`));
+  scratch.push(dir);
+  return dir;
+}
 afterAll(async () => {
   await Promise.all(live.map((container) => container.stop()));
+  for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
 });
 
 async function started(container: BubblewrapContainer): Promise<BubblewrapContainer> {
@@ -46,7 +54,7 @@ describe('image sources', () => {
   });
 
   it('uses a root filesystem folder in place, and extracts a tarball once', async () => {
-    const folder = mkdtempSync(join(tmpdir(), 'snapbox-rootfs-'));
+    const folder = scratchDir('rootfs');
     const imageRoot = join(stateDir, 'images', readdirSync(join(stateDir, 'images'))[0] as string, 'rootfs');
     execFileSync('cp', ['-a', `${imageRoot}/.`, folder]);
     writeFileSync(join(folder, 'from-folder'), 'folder\n');
@@ -56,7 +64,7 @@ describe('image sources', () => {
     await fromFolder.stop();
     expect(execFileSync('cat', [join(folder, 'from-folder')], { encoding: 'utf8' })).toBe('folder\n');
 
-    const tarball = join(mkdtempSync(join(tmpdir(), 'snapbox-rootfs-tar-')), 'rootfs.tar.gz');
+    const tarball = join(scratchDir('rootfs-tar'), 'rootfs.tar.gz');
     execFileSync('tar', ['-czf', tarball, '-C', folder, '.']);
     const fromTarball = await started(factory.fromImage({ image: tarball }));
     expect((await fromTarball.exec('cat /from-folder')).stdout).toBe('folder\n');
@@ -64,7 +72,7 @@ describe('image sources', () => {
   });
 
   it('builds a Dockerfile through the engine, with its deletions applied (whiteouts, opaque folders)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'snapbox-bwrap-build-'));
+    const dir = scratchDir('build');
     writeFileSync(
       join(dir, 'Dockerfile'),
       [
@@ -92,7 +100,7 @@ describe('image sources', () => {
     const error = await image.start().catch((e: unknown) => e);
     expect(BackendUnavailableError.isInstance(error)).toBe(true);
     expect(String(error)).toMatch(/root filesystem folder or tarball/);
-    const dir = mkdtempSync(join(tmpdir(), 'snapbox-bwrap-nobuild-'));
+    const dir = scratchDir('nobuild');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'Dockerfile'), `FROM ${tinyImage}\nRUN exit 7\n`);
     const failing = factory.fromDockerfile({ dockerfilePath: join(dir, 'Dockerfile') });
