@@ -11,6 +11,7 @@ const entries = {
   '@snapbox/daytona': (m) => typeof m.createDaytonaFactory === 'function',
   '@snapbox/presets': (m) => typeof m.loadHarborRegistry === 'function',
   '@snapbox/go-explore': (m) => typeof m.goExplore === 'function',
+  '@snapbox/bubblewrap': (m) => typeof m.createBubblewrapFactory === 'function',
   '@snapbox/cli': (m) => typeof m.main === 'function',
 };
 for (const [name, looksRight] of Object.entries(entries)) {
