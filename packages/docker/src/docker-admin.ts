@@ -53,7 +53,7 @@ export function createDockerAdmin(options: DockerBackendOptions = {}): BackendAd
     backend: 'docker',
     describeTarget() {
       const source = discoveredSource(docker);
-      return { description: `${describeEndpoint(docker)}${source === undefined ? '' : ` (${source})`}` };
+      return { description: `${describeEndpoint(docker)}${source === undefined ? '' : `, ${source}`}` };
     },
     async list(listOptions: ListResourcesOptions = {}): Promise<AdminResource[]> {
       const wants = (kind: AdminResource['kind']) => listOptions.kinds?.includes(kind) ?? true;
