@@ -181,7 +181,7 @@ describe('credentialsConfigured', () => {
     try {
       expect(createAdmin().describeTarget()).toMatchObject({
         configured: false,
-        hint: 'set DAYTONA_API_KEY (or DAYTONA_JWT_TOKEN and DAYTONA_ORGANIZATION_ID)',
+        hint: 'set DAYTONA_API_KEY, or DAYTONA_JWT_TOKEN and DAYTONA_ORGANIZATION_ID',
       });
     } finally {
       if (saved.key !== undefined) process.env.DAYTONA_API_KEY = saved.key;

@@ -190,7 +190,7 @@ export function createDaytonaAdmin(options: DaytonaAdminOptions = {}): BackendAd
         : {
             description: endpoint(),
             configured: false,
-            hint: 'set DAYTONA_API_KEY (or DAYTONA_JWT_TOKEN and DAYTONA_ORGANIZATION_ID)',
+            hint: 'set DAYTONA_API_KEY, or DAYTONA_JWT_TOKEN and DAYTONA_ORGANIZATION_ID',
           };
     },
     list,
