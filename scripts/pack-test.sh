@@ -9,7 +9,8 @@
 # 3. scripts/pack-test/smoke.mjs runs there, importing the packages by their public entry
 #    points only: a Docker container from snapbox-fixture/tiny:1 (exec, files, snapshot,
 #    restore, delete) and a small Go-Explore run on the memory backend of @snapbox/core/testing.
-#    It also checks that the `snapbox` bin starts and that nothing is left on the engine.
+#    It also checks that the `snapbox` bin starts, finds the installed backends by their
+#    package.json, and that nothing is left on the engine.
 # 4. `tsc --noEmit` over scripts/pack-test/smoke-types.ts, strict and without skipLibCheck,
 #    proves that the published type declarations resolve and type-check for a consumer.
 #
