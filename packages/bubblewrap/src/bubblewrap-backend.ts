@@ -125,10 +125,11 @@ export function resolveBackend(options: BubblewrapBackendOptions = {}): Resolved
   };
   const pidsLimit = options.pidsLimit ?? 4096;
   const size = options.prestartedSandboxes ?? 2;
-  const poolKey = `${network}|${size}`;
+  // Per state folder: a pre-built sandbox has its store bound in.
+  const poolKey = `${stateRoot}|${network}|${size}`;
   let pool = pools.get(poolKey);
   if (pool === undefined) {
-    pool = new SandboxPool({ size, network, rootless });
+    pool = new SandboxPool({ size, network, rootless, storeRoot: shared.store.layout.root });
     pools.set(poolKey, pool);
   }
   return {

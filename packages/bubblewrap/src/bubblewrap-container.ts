@@ -1,4 +1,3 @@
-import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import {
@@ -37,11 +36,13 @@ import { isGoneOrZombie, removeContainerSync } from './cleanup.js';
 import { buildDockerfile } from './dockerfile-build.js';
 import { type ExecTarget, runExec } from './exec-runner.js';
 import { downloadFiles, uploadFiles } from './file-transfer.js';
+import { hostBinary } from './host-binaries.js';
 import { containerHolder } from './layer-store.js';
 import { continueAll, processesIn, stopAll } from './process-scan.js';
 import { type ContainerRecord, currentOwner, type RootImage, type SnapshotRecord, writeJsonAtomic } from './records.js';
-import type { PendingSandbox, Sandbox } from './sandbox-launch.js';
+import type { Sandbox, SandboxPlacement, SandboxSlot } from './sandbox-launch.js';
 import { isSnapshotId, newSnapshotId } from './snapshot-ids.js';
+import type { HostChild } from './spawner.js';
 import { randomId, sessionPrefix } from './store-layout.js';
 
 /** Where a bubblewrap container's filesystem comes from (core's `ContainerSource`). */
@@ -62,7 +63,7 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
   #id: string | undefined;
   #sandbox: Sandbox | undefined;
   /** The sandbox process while the start is still making the container's folders. */
-  #pending: PendingSandbox | undefined;
+  #pending: SandboxSlot | undefined;
   #cgroup: CgroupHandle | undefined;
   #layers: string[] = [];
   #image: RootImage | undefined;
@@ -72,7 +73,7 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
   #snapshotQueue: Promise<unknown> = Promise.resolve();
   /** How many processes an idle sandbox has (measured once it is ready). */
   #baselineProcesses = 0;
-  readonly #helpers = new Set<ChildProcess>();
+  readonly #helpers = new Set<HostChild>();
 
   /** @internal Use a factory from `createBubblewrapFactory()`. */
   constructor(source: BubblewrapSource, options: ContainerOptions, backend: ResolvedBackend) {
@@ -226,8 +227,7 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
         ...record.layers.map((layer) => relative(root, store.layerPath(layer))),
         ...(record.image.rootfs === undefined ? [] : [relativeIfInside(root, record.image.rootfs)]),
       ];
-      const pending = this.#pending as PendingSandbox;
-      this.#sandbox = await pending.complete({
+      const placement: SandboxPlacement = {
         storeRoot: root,
         lowerdirs,
         upper: relative(root, join(dir, 'upper')),
@@ -235,16 +235,22 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
         merged: join(dir, 'merged'),
         hostname: (this.#options.name ?? `snapbox-${id}`).replace(/[^A-Za-z0-9.-]/g, '-').slice(0, 63),
         cgroupProcs: this.#cgroup?.procsFiles ?? [],
-      });
+      };
+      let pending = this.#pending as SandboxSlot;
+      if (!pending.accepts(placement)) {
+        // A root filesystem folder outside the store: a pre-built sandbox cannot see it.
+        pending.discard();
+        pending = backend.pool.takeForHostPaths();
+        this.#pending = pending;
+      }
+      this.#sandbox = await pending.complete(placement);
       this.#pending = undefined;
       record.sandbox = {
         pid: this.#sandbox.process.pid as number,
         startedAt: processStartTime(this.#sandbox.process.pid as number),
       };
       writeJsonAtomic(join(dir, 'record.json'), record);
-      // An idle sandbox: the keep-alive shell and its sleep, bwrap's init in the pid namespace,
-      // and, counted only by the cgroup, the bwrap monitor outside it.
-      this.#baselineProcesses = this.#cgroup === undefined ? 3 : 4;
+      this.#baselineProcesses = this.#sandbox.idleProcesses(this.#cgroup !== undefined);
       this.#env = { ...env };
       this.#state = 'running';
       this.#user = await this.#resolveUser(record.image.config.user);
@@ -464,7 +470,7 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
     try {
       await this.#frozen(async () => {
         const dir = join(store.layout.containers, id);
-        if (flatten) await this.#copyMerged(join(dir, 'merged'), path);
+        if (flatten) await this.#copyMerged(path);
         else await tools.copyContents(join(dir, 'upper'), path);
       });
       const image = this.#image as RootImage;
@@ -513,30 +519,35 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
       await body();
     } finally {
       continueAll(stopped);
-      continueAll([...this.#helpers].map((helper) => helper.pid as number));
+      continueAll([...this.#helpers].flatMap((helper) => (helper.pid === undefined ? [] : [helper.pid])));
     }
   }
 
-  /** Copies the whole merged tree (for a flattened snapshot), from inside the sandbox's mount namespace. */
-  async #copyMerged(merged: string, target: string): Promise<void> {
+  /**
+   * Copies the container's whole root (for a flattened snapshot), read through its init's root
+   * from the host, in its user namespace (where its files' owners are mapped). `-x`: the mounts
+   * inside (/proc, /dev, and any the container made) are not part of its filesystem.
+   */
+  async #copyMerged(target: string): Promise<void> {
     const { mustRun } = await import('./host-tools.js');
-    const sandbox = this.#sandbox as Sandbox;
+    const init = String((this.#sandbox as Sandbox).initPid);
     await mustRun(
       [
-        'nsenter',
+        hostBinary('nsenter'),
         '--target',
-        String(sandbox.process.pid),
+        init,
         '--user',
-        '--mount',
+        '--preserve-credentials',
         '--',
         'cp',
         '-a',
+        '-x',
         '--reflink=auto',
         '--no-target-directory',
-        `${merged}/.`,
+        `/proc/${init}/root/.`,
         target,
       ],
-      `flatten ${merged}`,
+      `flatten the root of ${this.name ?? 'a container'}`,
     );
   }
 

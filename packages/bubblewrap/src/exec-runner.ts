@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import {
   ExecAbortedError,
   type ExecOptions,
@@ -11,7 +10,7 @@ import {
 } from '@snapbox/core';
 import { hostBinary } from './host-binaries.js';
 import { killMarkedProcesses } from './process-scan.js';
-import { inCgroups } from './sandbox-launch.js';
+import { type HostChild, spawnHost } from './spawner.js';
 
 /** After the command exits, how long output may still arrive from background jobs holding the pipes. */
 const drainGraceMs = 250;
@@ -36,10 +35,10 @@ export interface RunExecRequest {
   /** For messages: the command as the caller wrote it. */
   display: string;
   /** Told about each helper process while it runs (the container resumes them after a freeze). */
-  track: (child: ChildProcess, running: boolean) => void;
+  track: (child: HostChild, running: boolean) => void;
 }
 
-/** The argv that runs `argv` inside the sandbox, through nsenter. */
+/** The argv that runs `argv` inside the sandbox, through nsenter (the caller joins the cgroups). */
 export function nsenterArgv(target: ExecTarget, workdir: string, argv: readonly string[]): string[] {
   // As root inside, keep this process's own ids: they map to root there, and nsenter would
   // otherwise call setgroups, which an ordinary user's namespace denies.
@@ -47,7 +46,7 @@ export function nsenterArgv(target: ExecTarget, workdir: string, argv: readonly 
     target.user === undefined
       ? ['--preserve-credentials']
       : ['--setuid', String(target.user[0]), '--setgid', String(target.user[1])];
-  return inCgroups(target.cgroupProcs, [
+  return [
     hostBinary('nsenter'),
     '--target',
     String(target.initPid),
@@ -62,7 +61,7 @@ export function nsenterArgv(target: ExecTarget, workdir: string, argv: readonly 
     ...user,
     '--',
     ...argv,
-  ]);
+  ];
 }
 
 /**
@@ -83,9 +82,11 @@ export async function runExec(request: RunExecRequest): Promise<ExecResult> {
   }
   const marker = newExecMarker();
   const argv = nsenterArgv(target, request.workdir, request.argv);
-  const child = spawn(argv[0] as string, argv.slice(1), {
+  const child = spawnHost({
+    argv,
     env: { ...request.env, [execMarkerVariable]: marker },
     stdio: ['ignore', 'pipe', 'pipe'],
+    cgroupProcs: target.cgroupProcs,
   });
   request.track(child, true);
 

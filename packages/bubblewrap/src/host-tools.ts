@@ -1,8 +1,9 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { renameSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SnapboxError } from '@snapbox/core';
+import { spawnHost } from './spawner.js';
 import { randomId } from './store-layout.js';
 
 /** What a finished helper process printed and how it ended. */
@@ -15,7 +16,9 @@ export interface ToolResult {
 /** Runs a host program to its end (no shell), collecting its output. */
 export function runTool(argv: readonly string[], options: { cwd?: string; input?: string } = {}): Promise<ToolResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0] as string, argv.slice(1), {
+    const child = spawnHost({
+      argv,
+      env: process.env,
       cwd: options.cwd,
       stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });

@@ -83,7 +83,7 @@ describe('resource limits through cgroups', () => {
       started.push(container);
       const error = await container.start().catch((e: unknown) => e);
       expect(UnsupportedCapabilityError.isInstance(error)).toBe(true);
-      expect(container.state).toBe('stopped');
+      expect(container.state).toBe('created');
     }
   });
 });

@@ -1,37 +1,44 @@
 import { onProcessExit } from '@snapbox/core';
-import { PendingSandbox } from './sandbox-launch.js';
+import { PrebuiltSandbox, prebuiltSupported } from './prebuilt-sandbox.js';
+import { PendingSandbox, type SandboxShape, type SandboxSlot } from './sandbox-launch.js';
 
 /**
- * Sandboxes started ahead of their containers: each has its user and mount namespaces and waits
- * for a container to tell it which cgroups to join and what to mount. A start or a restore takes
- * one, so spawning the process chain is off its path, and the pool refills in the background.
- * They hold no cgroup and no file: they are killed at exit, and after a SIGKILL of this process
- * they end on their own (their input closes).
+ * Sandboxes started ahead of their containers. Where the spawn relay can place a root filesystem
+ * (spawner.ts, prebuilt-sandbox.ts), each is a complete bwrap sandbox waiting for its root;
+ * elsewhere, a user and mount namespace waiting to be told what to mount before it runs bwrap
+ * (sandbox-launch.ts). A start or a restore takes one, so starting them is off its path, and the
+ * pool refills in the background. They hold no cgroup and no file: they are killed at exit, and
+ * after a SIGKILL of this process they end on their own (their parent or their input goes away).
  */
 export class SandboxPool {
   readonly #size: number;
-  readonly #network: 'none' | 'default';
-  readonly #rootless: boolean;
-  readonly #ready: PendingSandbox[] = [];
+  readonly #shape: SandboxShape;
+  readonly #storeRoot: string;
+  readonly #ready: SandboxSlot[] = [];
   #registration: { unregister(): void } | undefined;
   #refilling = false;
 
-  constructor(options: { size: number; network: 'none' | 'default'; rootless: boolean }) {
+  constructor(options: { size: number; network: 'none' | 'default'; rootless: boolean; storeRoot: string }) {
     this.#size = options.size;
-    this.#network = options.network;
-    this.#rootless = options.rootless;
+    this.#shape = { network: options.network, rootless: options.rootless };
+    this.#storeRoot = options.storeRoot;
   }
 
   /** A pooled sandbox if one is ready, else a fresh one; the pool refills afterwards. */
-  take(): PendingSandbox {
-    let taken: PendingSandbox | undefined;
+  take(): SandboxSlot {
+    let taken: SandboxSlot | undefined;
     while (taken === undefined && this.#ready.length > 0) {
-      const candidate = this.#ready.shift() as PendingSandbox;
+      const candidate = this.#ready.shift() as SandboxSlot;
       if (candidate.alive) taken = candidate;
       else candidate.discard();
     }
     if (this.#size > 0) this.#scheduleRefill();
     return taken ?? this.#spawn();
+  }
+
+  /** A sandbox that starts bwrap on whatever host paths it is given (for layers outside the store). */
+  takeForHostPaths(): SandboxSlot {
+    return PendingSandbox.spawn(this.#shape);
   }
 
   /** Kills what waits in the pool. */
@@ -41,8 +48,8 @@ export class SandboxPool {
     this.#registration = undefined;
   }
 
-  #spawn(): PendingSandbox {
-    return PendingSandbox.spawn({ network: this.#network, rootless: this.#rootless });
+  #spawn(): SandboxSlot {
+    return prebuiltSupported() ? new PrebuiltSandbox(this.#shape, this.#storeRoot) : PendingSandbox.spawn(this.#shape);
   }
 
   #scheduleRefill(): void {
