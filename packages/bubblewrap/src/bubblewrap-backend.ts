@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { assertNonEmptyString, assertOptionalNumber, InvalidArgumentError } from '@snapbox/core';
+import { BackgroundRemovals } from './background-removals.js';
 import { type CgroupDetection, detectCgroups } from './cgroup-driver.js';
 import { EngineClient } from './engine-client.js';
 import { TreeTools } from './host-tools.js';
@@ -67,6 +68,8 @@ export interface ResolvedBackend {
   pidsLimit: number;
   flattenAtLayers: number;
   tracker: SessionTracker;
+  /** What stop() and deleteSnapshot() leave to the background. */
+  removals: BackgroundRemovals;
   /** Sandboxes started ahead for this backend's network setting. */
   pool: SandboxPool;
 }
@@ -104,6 +107,7 @@ export function resolveBackend(options: BubblewrapBackendOptions = {}): Resolved
     const tools = new TreeTools(rootless);
     const store = new LayerStore(storeLayout(stateRoot), tools);
     let detection: CgroupDetection | undefined;
+    const tracker = new SessionTracker({ store, tools }, { stateRoot, rootless, watchdog: options.watchdog ?? true });
     const cgroupRoot = options.cgroupRoot;
     shared = {
       stateRoot,
@@ -114,7 +118,8 @@ export function resolveBackend(options: BubblewrapBackendOptions = {}): Resolved
         detection ??= detectCgroups({ mountPoint: cgroupRoot, rootless });
         return detection;
       },
-      tracker: new SessionTracker({ store, tools }, { stateRoot, rootless, watchdog: options.watchdog ?? true }),
+      tracker,
+      removals: new BackgroundRemovals(() => tracker.hold()),
     };
     backends.set(stateRoot, shared);
   }
@@ -129,7 +134,15 @@ export function resolveBackend(options: BubblewrapBackendOptions = {}): Resolved
   const poolKey = `${stateRoot}|${network}|${size}`;
   let pool = pools.get(poolKey);
   if (pool === undefined) {
-    pool = new SandboxPool({ size, network, rootless, storeRoot: shared.store.layout.root });
+    const cgroupsOf = shared.cgroups;
+    pool = new SandboxPool({
+      size,
+      network,
+      rootless,
+      storeRoot: shared.store.layout.root,
+      cgroups: () => cgroupsOf().driver,
+      hold: () => shared.tracker.hold(),
+    });
     pools.set(poolKey, pool);
   }
   return {

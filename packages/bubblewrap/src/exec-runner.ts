@@ -10,7 +10,7 @@ import {
 } from '@snapbox/core';
 import { hostBinary } from './host-binaries.js';
 import { killMarkedProcesses } from './process-scan.js';
-import { type HostChild, spawnHost } from './spawner.js';
+import { type HostChild, type SandboxAgent, spawnHost } from './spawner.js';
 
 /** After the command exits, how long output may still arrive from background jobs holding the pipes. */
 const drainGraceMs = 250;
@@ -24,6 +24,8 @@ export interface ExecTarget {
   cgroupProcs: readonly string[];
   /** `[uid, gid]` inside the sandbox; undefined for root. */
   user: readonly [number, number] | undefined;
+  /** The sandbox's agent, when it has one: commands start from it instead of through nsenter. */
+  agent?: SandboxAgent | undefined;
 }
 
 export interface RunExecRequest {
@@ -81,13 +83,22 @@ export async function runExec(request: RunExecRequest): Promise<ExecResult> {
     });
   }
   const marker = newExecMarker();
-  const argv = nsenterArgv(target, request.workdir, request.argv);
-  const child = spawnHost({
-    argv,
-    env: { ...request.env, [execMarkerVariable]: marker },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    cgroupProcs: target.cgroupProcs,
-  });
+  const env = { ...request.env, [execMarkerVariable]: marker };
+  const child =
+    target.agent?.alive === true
+      ? target.agent.spawn({
+          argv: request.argv,
+          env,
+          stdio: ['ignore', 'pipe', 'pipe'],
+          cwd: request.workdir,
+          user: target.user,
+        })
+      : spawnHost({
+          argv: nsenterArgv(target, request.workdir, request.argv),
+          env,
+          stdio: ['ignore', 'pipe', 'pipe'],
+          cgroupProcs: target.cgroupProcs,
+        });
   request.track(child, true);
 
   return new Promise<ExecResult>((resolve, reject) => {
@@ -155,7 +166,7 @@ export async function runExec(request: RunExecRequest): Promise<ExecResult> {
       request.track(child, false);
       reject(
         new SnapboxError('EXEC_START_FAILED', {
-          message: `Could not run nsenter for ${request.display} (${error.code ?? error.message}); is util-linux installed?`,
+          message: `Could not start ${request.display} in the sandbox (${error.code ?? error.message})${target.agent === undefined ? '; is util-linux (nsenter) installed?' : ''}`,
           cause: error,
         }),
       );

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { renameSync, rmSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SnapboxError } from '@snapbox/core';
 import { spawnHost } from './spawner.js';
@@ -78,7 +78,7 @@ export class TreeTools {
 
   /** Removes a tree; moving it to `trashDir` first makes the removal atomic for every reader. */
   async remove(path: string, trashDir: string): Promise<void> {
-    const doomed = moveToTrash(path, trashDir);
+    const doomed = await moveToTrashAsync(path, trashDir);
     if (doomed === undefined) return;
     if (this.#prefix.length === 0) {
       await rm(doomed, { recursive: true, force: true });
@@ -103,6 +103,18 @@ export class TreeTools {
         });
       }
     }
+  }
+}
+
+/** {@link moveToTrash} off the event loop. */
+async function moveToTrashAsync(path: string, trashDir: string): Promise<string | undefined> {
+  const doomed = join(trashDir, `${randomId()}-${path.split('/').pop() ?? 'x'}`);
+  try {
+    await rename(path, doomed);
+    return doomed;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
   }
 }
 

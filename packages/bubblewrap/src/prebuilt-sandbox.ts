@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { SnapboxError } from '@snapbox/core';
+import { type CgroupHandle, removeCgroupDirsSync } from './cgroup-driver.js';
 import { helperEnvironment, hostBinary } from './host-binaries.js';
 import { pidNamespaceOf } from './process-scan.js';
 import {
@@ -12,26 +13,29 @@ import {
   type SandboxSlot,
   startFailure,
 } from './sandbox-launch.js';
-import { type HostChild, spawnerKind, spawnHost } from './spawner.js';
+import { type HostChild, type SandboxAgent, spawnerKind, spawnHost, startAgent } from './spawner.js';
 
 /** Where the store is bound in a pre-built sandbox until it is placed (then detached). */
 const storeInside = '/.snapbox-store';
 /** The empty folder the container's overlay is mounted on, and which becomes the root. */
 const rootInside = '/.snapbox-root';
 
-// The image's shell keeps the sandbox alive between commands, as in the Docker backend.
-const keepAlive = 'while :; do sleep 3600; done';
+// bwrap stays blocked on its stdin for the sandbox's life: its init holds the pid namespace and
+// the agent runs the commands. It has no --die-with-parent of its own while blocked: when the
+// relay dies, the stdin closes and bwrap goes on to run this, which does not exist, so that the
+// sandbox ends.
+const afterwards = '/.snapbox-sandbox-ended';
 
 /**
- * Syscall numbers (setns, mount, umount2, pivot_root, sethostname) that the relay's `place`
- * built-in needs, by Node's name for the architecture: x86-64 has its own table, the newer ones
- * share the generic one.
+ * Syscall numbers (setns, mount, umount2, pivot_root, sethostname, prctl) that the relay's
+ * `place` and `agent` built-ins need, by Node's name for the architecture: x86-64 has its own
+ * table, the newer ones share the generic one.
  */
 const syscallNumbers: Partial<Record<NodeJS.Architecture, string>> = {
-  x64: '308,165,166,155,170',
-  arm64: '268,40,39,41,161',
-  riscv64: '268,40,39,41,161',
-  loong64: '268,40,39,41,161',
+  x64: '308,165,166,155,170,157',
+  arm64: '268,40,39,41,161,167',
+  riscv64: '268,40,39,41,161,167',
+  loong64: '268,40,39,41,161,167',
 };
 
 /**
@@ -72,32 +76,47 @@ export function prebuiltArgv(shape: SandboxShape, storeRoot: string): string[] {
     '--dev',
     '/dev',
     '--',
-    '/bin/sh',
-    '-c',
-    keepAlive,
+    afterwards,
   ];
 }
 
 /**
  * A sandbox built before its container: bwrap has made its namespaces, /proc and /dev, and waits
- * (blocked on its stdin) with an empty root. {@link PrebuiltSandbox.complete} gives it the
- * container's cgroups and overlay root in one forked relay child (no program started), then lets
- * bwrap run the keep-alive: a restore costs a fork and a few syscalls instead of starting `bwrap`.
- * Its namespaces are all bwrap's own, so nothing runs outside them but bwrap's monitor.
+ * (blocked on its stdin) with an empty root, and an agent (spawner.ts) waits in its namespaces.
+ * {@link PrebuiltSandbox.complete} moves both into the container's cgroups and gives the sandbox
+ * its overlay root in one forked relay child (no program started): a restore costs a fork and a
+ * few syscalls instead of starting `bwrap`, and its first command one fork instead of `nsenter`.
+ * bwrap's init stays blocked: the sandbox's processes are the agent's children (it is their
+ * subreaper), and nothing runs outside its namespaces but bwrap's monitor and the agent.
  */
 export class PrebuiltSandbox implements SandboxSlot {
   readonly process: HostChild;
   readonly #storeRoot: string;
   readonly #initPid: Promise<number>;
+  /** Set up, with its agent: what {@link PrebuiltSandbox.complete} waits for. */
+  readonly #ready: Promise<{ initPid: number; agent: SandboxAgent }>;
+  #agent: SandboxAgent | undefined;
   readonly #exited: Promise<void>;
   #err = '';
   #failure: Error | undefined;
 
-  constructor(shape: SandboxShape, storeRoot: string) {
+  readonly cgroup: CgroupHandle | undefined;
+
+  /**
+   * Starts bwrap, in `cgroup` when given: the sandbox's processes (bwrap and, later, the agent)
+   * join it as they start, so that a container taking this sandbox only sets its limits.
+   */
+  constructor(shape: SandboxShape, storeRoot: string, cgroup?: CgroupHandle) {
     this.#storeRoot = storeRoot;
+    this.cgroup = cgroup;
     const argv = prebuiltArgv(shape, storeRoot);
-    // Only PATH: the keep-alive is a process of the sandbox, and its environment is readable there.
-    const child = spawnHost({ argv, stdio: ['pipe', 'ignore', 'pipe', 'pipe'], env: helperEnvironment() });
+    // Only PATH: bwrap's environment is its init's, readable in the sandbox.
+    const child = spawnHost({
+      argv,
+      stdio: ['pipe', 'ignore', 'pipe', 'pipe'],
+      env: helperEnvironment(),
+      cgroupProcs: cgroup?.procsFiles,
+    });
     this.process = child;
     this.#exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     this.#initPid = new Promise<number>((resolve, reject) => {
@@ -134,9 +153,33 @@ export class PrebuiltSandbox implements SandboxSlot {
         reject(this.#failure);
       });
     });
+    this.#ready = this.#initPid.then(async (initPid) => {
+      await this.#setUp(initPid);
+      if (this.#discarded) throw new SnapboxError('SANDBOX_START_FAILED', { message: 'The sandbox was discarded.' });
+      const agent = startAgent(initPid, syscallNumbers[process.arch] as string, this.cgroup?.procsFiles ?? []);
+      if (agent === undefined) throw new SnapboxError('SANDBOX_START_FAILED', { message: 'The spawn relay is gone.' });
+      this.#agent = agent;
+      if (!this.#refd) agent.unref();
+      await new Promise<void>((resolve, reject) => {
+        if (agent.pid !== undefined) return resolve();
+        agent.process.once('spawn', () => resolve());
+        agent.process.once('exit', () =>
+          reject(
+            this.#failure ??
+              new SnapboxError('SANDBOX_START_FAILED', { message: "The sandbox's agent ended at start." }),
+          ),
+        );
+        agent.process.once('error', reject);
+      });
+      return { initPid, agent };
+    });
     // Unhandled until someone completes it; a pooled one may die unused.
-    this.#initPid.catch(() => undefined);
+    this.#ready.catch(() => undefined);
   }
+
+  #refd = true;
+  #discarded = false;
+  #completed = false;
 
   get alive(): boolean {
     return this.process.exitCode === null && this.process.signalCode === null && this.#failure === undefined;
@@ -151,18 +194,26 @@ export class PrebuiltSandbox implements SandboxSlot {
   }
 
   unref(): void {
+    this.#refd = false;
     this.process.unref();
+    this.#agent?.unref();
   }
 
   async complete(placement: SandboxPlacement): Promise<Sandbox> {
     const child = this.process;
     child.ref();
+    this.#refd = true;
+    this.#agent?.process.ref();
     try {
-      const initPid = await this.#initPid;
-      await this.#setUp(initPid);
-      // Everything that runs in the sandbox from now on descends from its init: it joins the
-      // container's cgroups before anything runs. (bwrap's monitor outside only waits.)
-      for (const procs of placement.cgroupProcs) writeFileSync(procs, String(initPid));
+      const { initPid, agent } = await this.#ready;
+      agent.process.ref();
+      // Made without a cgroup of its own (none were usable then) while the container has one:
+      // its processes join it now, before anything runs.
+      if (this.cgroup === undefined) {
+        for (const procs of placement.cgroupProcs) {
+          for (const pid of [child.pid, initPid, agent.pid]) if (pid !== undefined) writeFileSync(procs, String(pid));
+        }
+      }
       const numbers = syscallNumbers[process.arch] as string;
       await runPlace([
         String(initPid),
@@ -181,20 +232,32 @@ export class PrebuiltSandbox implements SandboxSlot {
           })
         );
       }
-      // Lets bwrap go on: it starts its init and the keep-alive, in the container's root.
-      child.stdin?.end('g');
+      this.#completed = true;
+      // bwrap's stdin stays open (its init stays blocked); its other pipes are of no more use.
       for (const stream of [child.stderr, child.stdio[3]]) {
         stream?.removeAllListeners('data');
         stream?.destroy();
       }
       child.unref();
+      agent.unref();
       return {
         process: child,
         initPid,
         pidNamespace,
         exited: this.#exited,
-        // bwrap's init, the keep-alive shell and its sleep (the monitor stays outside the cgroup).
-        idleProcesses: () => 3,
+        agent,
+        others: [initPid, agent.pid as number],
+        kill: () => {
+          child.kill('SIGKILL');
+          agent.kill();
+          try {
+            process.kill(initPid, 'SIGKILL');
+          } catch {
+            // Gone already.
+          }
+        },
+        // bwrap's init in the pid namespace, and, in the cgroup, bwrap's monitor and the agent too.
+        idleProcesses: (inCgroup) => (inCgroup ? 3 : 1),
       };
     } catch (error) {
       this.discard();
@@ -203,9 +266,29 @@ export class PrebuiltSandbox implements SandboxSlot {
   }
 
   discard(): void {
+    this.#discarded = true;
+    this.#agent?.kill();
     this.process.kill('SIGKILL');
+    this.#initPid.then(
+      (pid) => {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // Gone already.
+        }
+      },
+      () => undefined,
+    );
     for (const stream of [this.process.stdin, this.process.stderr, this.process.stdio[3]]) stream?.destroy();
     this.process.unref();
+    // Its cgroup, unless a container took it over (that container removes it).
+    if (this.cgroup !== undefined && !this.#completed) {
+      try {
+        removeCgroupDirsSync(this.cgroup.dirs);
+      } catch {
+        // Left to the session's cleanup at exit, which removes its cgroups by name.
+      }
+    }
   }
 
   /**

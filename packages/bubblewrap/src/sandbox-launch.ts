@@ -1,8 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { BackendUnavailableError, SnapboxError } from '@snapbox/core';
+import type { CgroupHandle } from './cgroup-driver.js';
 import { helperEnvironment, hostBinary } from './host-binaries.js';
 import { pidNamespaceOf } from './process-scan.js';
-import { type HostChild, spawnHost } from './spawner.js';
+import { type HostChild, type SandboxAgent, spawnHost } from './spawner.js';
 
 /** How to build one container's sandbox. */
 export interface SandboxSpec {
@@ -33,6 +34,12 @@ export interface Sandbox {
   readonly pidNamespace: string;
   /** Resolves when the bwrap process has exited. */
   readonly exited: Promise<void>;
+  /** The agent that runs its commands (a pre-built sandbox's); without one, commands go through nsenter. */
+  readonly agent?: SandboxAgent;
+  /** Other host processes that hold the sandbox, which {@link Sandbox.kill} kills too. */
+  readonly others: readonly number[];
+  /** SIGKILLs every process that holds the sandbox (its processes die with its pid namespace). */
+  kill(): void;
   /**
    * How many processes an idle sandbox has (none of which writes to its filesystem), counted in
    * its cgroup (`true`) or its pid namespace.
@@ -115,6 +122,11 @@ export function sandboxArgv(shape: SandboxShape): string[] {
 export interface SandboxSlot {
   /** Whether the process still runs (a pooled sandbox may have died unused). */
   readonly alive: boolean;
+  /**
+   * The cgroup its processes are already in, which its container takes over (setting its
+   * limits); undefined when the container makes its own and the sandbox joins it at completion.
+   */
+  readonly cgroup?: CgroupHandle;
   /** Whether this slot can take `placement` (a pre-built sandbox needs the layers in its store). */
   accepts(placement: SandboxPlacement): boolean;
   /** Lets a pooled sandbox not keep this process alive. */
@@ -284,6 +296,8 @@ export class PendingSandbox implements SandboxSlot {
         initPid,
         pidNamespace,
         exited: this.#exited,
+        others: [],
+        kill: () => child.kill('SIGKILL'),
         // The keep-alive shell and its sleep and bwrap's init in the pid namespace, and, counted
         // only by the cgroup, the bwrap monitor outside it (it joined before it became bwrap).
         idleProcesses: (inCgroup) => (inCgroup ? 4 : 3),

@@ -1,6 +1,8 @@
 import { onProcessExit } from '@snapbox/core';
+import type { CgroupDriver } from './cgroup-driver.js';
 import { PrebuiltSandbox, prebuiltSupported } from './prebuilt-sandbox.js';
 import { PendingSandbox, type SandboxShape, type SandboxSlot } from './sandbox-launch.js';
+import { randomId, sessionPrefix } from './store-layout.js';
 
 /**
  * Sandboxes started ahead of their containers. Where the spawn relay can place a root filesystem
@@ -18,10 +20,35 @@ export class SandboxPool {
   #registration: { unregister(): void } | undefined;
   #refilling = false;
 
-  constructor(options: { size: number; network: 'none' | 'default'; rootless: boolean; storeRoot: string }) {
+  readonly #cgroups: () => CgroupDriver | undefined;
+
+  constructor(options: {
+    size: number;
+    network: 'none' | 'default';
+    rootless: boolean;
+    storeRoot: string;
+    /** The cgroup driver, when cgroups are usable: a pre-built sandbox is made in its own cgroup. */
+    cgroups: () => CgroupDriver | undefined;
+    /**
+     * Keeps the session's exit cleanup and watchdog armed while a pooled sandbox holds a cgroup
+     * (until a container takes it over, or it is discarded).
+     */
+    hold: () => () => void;
+  }) {
     this.#size = options.size;
     this.#shape = { network: options.network, rootless: options.rootless };
     this.#storeRoot = options.storeRoot;
+    this.#cgroups = options.cgroups;
+    this.#hold = options.hold;
+  }
+
+  readonly #hold: () => () => void;
+  /** The release of each pooled sandbox's hold (see the constructor). */
+  readonly #holds = new Map<SandboxSlot, () => void>();
+
+  #release(slot: SandboxSlot): void {
+    this.#holds.get(slot)?.();
+    this.#holds.delete(slot);
   }
 
   /** A pooled sandbox if one is ready, else a fresh one; the pool refills afterwards. */
@@ -31,9 +58,14 @@ export class SandboxPool {
       const candidate = this.#ready.shift() as SandboxSlot;
       if (candidate.alive) taken = candidate;
       else candidate.discard();
+      // The container taking it is tracked already; a discarded one removed its cgroup.
+      this.#release(candidate);
     }
     if (this.#size > 0) this.#scheduleRefill();
-    return taken ?? this.#spawn();
+    if (taken !== undefined) return taken;
+    const fresh = this.#spawn();
+    this.#release(fresh);
+    return fresh;
   }
 
   /** A sandbox that starts bwrap on whatever host paths it is given (for layers outside the store). */
@@ -43,13 +75,23 @@ export class SandboxPool {
 
   /** Kills what waits in the pool. */
   drainSync(): void {
-    for (const pending of this.#ready.splice(0)) pending.discard();
+    for (const pending of this.#ready.splice(0)) {
+      pending.discard();
+      this.#release(pending);
+    }
     this.#registration?.unregister();
     this.#registration = undefined;
   }
 
   #spawn(): SandboxSlot {
-    return prebuiltSupported() ? new PrebuiltSandbox(this.#shape, this.#storeRoot) : PendingSandbox.spawn(this.#shape);
+    if (!prebuiltSupported()) return PendingSandbox.spawn(this.#shape);
+    // Named by the session like a container's, so that the session's cleanup finds it.
+    const driver = this.#cgroups();
+    const release = driver === undefined ? undefined : this.#hold();
+    const cgroup = driver?.create(`${sessionPrefix()}-pool-${randomId()}`, {});
+    const slot = new PrebuiltSandbox(this.#shape, this.#storeRoot, cgroup);
+    if (release !== undefined) this.#holds.set(slot, release);
+    return slot;
   }
 
   #scheduleRefill(): void {

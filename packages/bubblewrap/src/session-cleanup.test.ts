@@ -84,6 +84,7 @@ async function expectOnlyKept(stateDir: string, report: ChildReport, withinMs = 
   expect((await copy.exec('cat /tmp/one /tmp/kept')).stdout).toBe('one\nkept\n');
   await copy.stop();
   await copy.deleteSnapshot(report.kept);
+  await factory.settled();
   expect(storeContents(stateDir)).toEqual({ containers: [], snapshots: [], layers: [], refs: [], pending: [] });
 }
 

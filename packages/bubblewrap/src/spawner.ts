@@ -14,6 +14,8 @@ export interface HostSpawnRequest {
   /** `cgroup.procs` files the process joins before it execs (so everything it runs is accounted). */
   cgroupProcs?: readonly string[];
   cwd?: string;
+  /** `[uid, gid]` to run as (through an agent only; the nsenter path carries it in its argv). */
+  user?: readonly [number, number];
 }
 
 /** The part of Node's `ChildProcess` the backend uses; a relayed process offers the same. */
@@ -61,6 +63,18 @@ export function spawnDirect(request: HostSpawnRequest): HostChild {
   }) as ChildProcess as unknown as HostChild;
 }
 
+/**
+ * Starts an agent in the sandbox whose init is `initPid` (see {@link SandboxAgent}); undefined
+ * without the relay. `syscallNumbers`: setns, mount, umount2, pivot_root, sethostname, prctl.
+ */
+export function startAgent(
+  initPid: number,
+  syscallNumbers: string,
+  cgroupProcs: readonly string[],
+): SandboxAgent | undefined {
+  return sharedRelay()?.agent(initPid, syscallNumbers, cgroupProcs);
+}
+
 /** Which way {@link spawnHost} starts processes in this process. */
 export function spawnerKind(): 'relay' | 'node' {
   return sharedRelay() === undefined ? 'node' : 'relay';
@@ -96,38 +110,47 @@ class SpawnRelay {
     this.#perl = perl;
   }
 
-  spawn(request: HostSpawnRequest): RelayedChild {
+  /**
+   * Starts a process: by the relay, or by `route` (an agent's stdin) with the relay still
+   * carrying its frames back.
+   */
+  spawn(
+    request: HostSpawnRequest,
+    route: (frame: Buffer) => void = (frame) => this.write(frame),
+    stdioCodes?: string,
+  ): RelayedChild {
     const id = this.#nextId++;
-    const child = new RelayedChild(this, id, request.stdio);
+    const child = new RelayedChild(this, id, request.stdio, route);
     this.#children.set(id, child);
     this.#adjustRefs(1);
     const env = Object.entries(request.env).filter((entry): entry is [string, string] => entry[1] !== undefined);
-    const stdio = request.stdio.map((kind) => (kind === 'pipe' ? 'p' : 'i')).join('');
+    const stdio = stdioCodes ?? request.stdio.map((kind) => (kind === 'pipe' ? 'p' : 'i')).join('');
     const cgroups = request.cgroupProcs ?? [];
-    this.send([
-      'R',
-      String(id),
-      stdio.padEnd(3, 'i'),
-      request.cwd ?? '',
-      String(env.length),
-      ...env.flat(),
-      String(cgroups.length),
-      ...cgroups,
-      ...request.argv,
-    ]);
+    route(
+      frame([
+        'R',
+        String(id),
+        stdio.padEnd(3, 'i'),
+        request.cwd ?? '',
+        request.user === undefined ? '' : `${request.user[0]}:${request.user[1]}`,
+        String(env.length),
+        ...env.flat(),
+        String(cgroups.length),
+        ...cgroups,
+        ...request.argv,
+      ]),
+    );
     return child;
   }
 
-  /** Sends one frame; starts the relay first when needed. */
-  send(fields: readonly (string | Buffer)[]): void {
-    const relayProcess = this.#start();
-    const parts: Buffer[] = [];
-    fields.forEach((field, index) => {
-      if (index > 0) parts.push(nul);
-      parts.push(typeof field === 'string' ? Buffer.from(field) : field);
-    });
-    const payload = Buffer.concat(parts);
-    relayProcess.stdin?.write(Buffer.concat([Buffer.from(`${payload.length}\n`), payload]));
+  /** Starts an agent in the sandbox whose init is `initPid` (see the relay script). */
+  agent(initPid: number, syscallNumbers: string, cgroupProcs: readonly string[]): SandboxAgent {
+    return new SandboxAgent(this, initPid, syscallNumbers, cgroupProcs);
+  }
+
+  /** Writes one frame to the relay; starts the relay first when needed. */
+  write(bytes: Buffer): void {
+    this.#start().stdin?.write(bytes);
   }
 
   /** A child that holds the event loop (a ref'd one not yet closed) came or went. */
@@ -211,6 +234,94 @@ class SpawnRelay {
 
 const nul = Buffer.from([0]);
 
+/** One protocol frame: `<length>\n` and the fields separated by NUL. */
+function frame(fields: readonly (string | Buffer)[]): Buffer {
+  const parts: Buffer[] = [];
+  fields.forEach((field, index) => {
+    if (index > 0) parts.push(nul);
+    parts.push(typeof field === 'string' ? Buffer.from(field) : field);
+  });
+  const payload = Buffer.concat(parts);
+  return Buffer.concat([Buffer.from(`${payload.length}\n`), payload]);
+}
+
+/**
+ * A sandbox's agent: a copy of the relay inside the sandbox's namespaces (and, once the sandbox
+ * has a container, its root and cgroups), which starts the container's commands with one fork.
+ * Its requests go through the relay to its stdin; its children's frames come back on the
+ * relay's socket, written by the agent itself.
+ */
+export class SandboxAgent {
+  readonly #relay: SpawnRelay;
+  /** The agent process (a child of the relay). */
+  readonly process: RelayedChild;
+  readonly #children = new Set<RelayedChild>();
+  #gone = false;
+  #stderr = '';
+
+  constructor(relay: SpawnRelay, initPid: number, syscallNumbers: string, cgroupProcs: readonly string[]) {
+    this.#relay = relay;
+    this.process = relay.spawn(
+      {
+        argv: ['', 'agent', String(initPid), syscallNumbers],
+        env: {},
+        stdio: ['pipe', 'ignore', 'pipe'],
+        cgroupProcs,
+      },
+      undefined,
+      'pop',
+    );
+    this.process.stderr?.on('data', (chunk: Buffer) => {
+      this.#stderr = (this.#stderr + chunk.toString('utf8')).slice(-2000);
+    });
+    this.process.stdin?.on('error', () => undefined);
+    const gone = () => {
+      if (this.#gone) return;
+      this.#gone = true;
+      const why = `the sandbox's agent ended${this.#stderr ? `: ${this.#stderr.trim()}` : ''}`;
+      for (const child of this.#children) child.lost(why);
+      this.#children.clear();
+    };
+    this.process.once('exit', gone);
+    this.process.once('error', gone);
+  }
+
+  /** Whether it still serves requests. */
+  get alive(): boolean {
+    return !this.#gone;
+  }
+
+  /** The agent's pid, once started. */
+  get pid(): number | undefined {
+    return this.process.pid;
+  }
+
+  /** Starts a command in the sandbox (no cgroups to join: the agent is in them). */
+  spawn(request: HostSpawnRequest): HostChild {
+    const child = this.#relay.spawn(request, (bytes) => {
+      if (!this.#gone) this.process.stdin?.write(bytes);
+    });
+    if (this.#gone) {
+      queueMicrotask(() => child.lost("the sandbox's agent ended"));
+      return child;
+    }
+    this.#children.add(child);
+    child.once('close', () => this.#children.delete(child));
+    child.once('error', () => this.#children.delete(child));
+    return child;
+  }
+
+  /** Lets the agent not keep this process alive. */
+  unref(): void {
+    this.process.unref();
+  }
+
+  /** Ends the agent (it SIGKILLs what it started); sync-safe. */
+  kill(): void {
+    this.process.kill('SIGKILL');
+  }
+}
+
 function setRef(child: ChildProcess, on: boolean): void {
   type Handle = { ref?(): void; unref?(): void };
   for (const handle of [child, child.stdin, child.stdout, child.stderr] as (Handle | null)[]) {
@@ -220,7 +331,7 @@ function setRef(child: ChildProcess, on: boolean): void {
 }
 
 /** A process started by the relay, shaped like a `ChildProcess`. */
-class RelayedChild extends EventEmitter implements HostChild {
+export class RelayedChild extends EventEmitter implements HostChild {
   readonly #relay: SpawnRelay;
   readonly #id: number;
   #pid: number | undefined;
@@ -238,10 +349,13 @@ class RelayedChild extends EventEmitter implements HostChild {
   /** Fds whose end the relay has not reported yet (nor were they destroyed here). */
   readonly #relayed = new Set<number>();
 
-  constructor(relay: SpawnRelay, id: number, kinds: readonly ('pipe' | 'ignore')[]) {
+  readonly #route: (frame: Buffer) => void;
+
+  constructor(relay: SpawnRelay, id: number, kinds: readonly ('pipe' | 'ignore')[], route: (frame: Buffer) => void) {
     super();
     this.#relay = relay;
     this.#id = id;
+    this.#route = route;
     this.stdio = kinds.map((kind, fd) => {
       if (kind !== 'pipe') return null;
       if (fd === 0) {
@@ -377,7 +491,7 @@ class RelayedChild extends EventEmitter implements HostChild {
   }
 
   #send(type: string, ...rest: (string | Buffer)[]): void {
-    if (!this.#gone) this.#relay.send([type, String(this.#id), ...rest]);
+    if (!this.#gone) this.#route(frame([type, String(this.#id), ...rest]));
   }
 
   #forget(): void {
