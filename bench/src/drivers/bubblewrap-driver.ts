@@ -87,6 +87,8 @@ export class BubblewrapDriver implements Driver {
   async close(): Promise<void> {
     await Promise.all([...this.#boxes.values()].map((container) => container.stop().catch(() => undefined)));
     this.#boxes.clear();
+    // stop() and deleteSnapshot() leave their removals to the background.
+    await this.factory.settled().catch(() => undefined);
     rmSync(this.#stateDir, { recursive: true, force: true });
   }
 }
