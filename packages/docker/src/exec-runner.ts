@@ -46,9 +46,10 @@ export async function runExec(request: RunExecRequest): Promise<ExecResult> {
       options,
       collector,
       drainMs: drainGraceMs,
-      run: async () => {
+      run: async (launched) => {
         const exec = await startExec(request, marker);
         stream = exec.stream;
+        launched();
         return await followExec(exec.exec, exec.stream, collector, () => finished, request);
       },
       kill: () => {

@@ -391,8 +391,9 @@ export class MemoryContainer extends BaseContainer implements SnapshotableContai
       collector,
       // The kill is synchronous: nothing of the command runs after it.
       drainMs: 0,
-      run: () => {
+      run: (launched) => {
         this.#groups.add(group);
+        launched();
         const body = this.#run(command, opts, group, stdout, stderr);
         group.track(body);
         return new Promise<number>((resolvePromise, reject) => {
