@@ -20,6 +20,7 @@ import {
 } from '@snapbox/core';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultServerCommand, describeSandboxConformance, type SandboxUnsupported } from './sandbox-conformance.js';
 
 /** Options of {@link describeContainerConformance}. */
 export interface ConformanceOptions {
@@ -42,12 +43,24 @@ export interface ConformanceOptions {
    * Capabilities the backend lacks, each with the reason. Their tests are reported as skipped
    * with the reason in the title, never as passed.
    */
-  unsupported?: {
+  unsupported?: SandboxUnsupported & {
     /** Why the backend has no snapshots; skips every snapshot test. */
     snapshots?: string;
     /** Why the backend cannot kill the background children of a timed-out command; skips that test. */
     backgroundProcessKill?: string;
   };
+  /**
+   * A shell command that serves the files of `directory` over HTTP on `port` in the foreground,
+   * for the `ports` test. Default: busybox's httpd or Python's http.server, whichever the image
+   * has.
+   */
+  serverCommand?: (port: number, directory: string) => string;
+  /**
+   * Lists what the backend holds on behalf of this process (container and image ids, say). The
+   * cancellation tests compare it before and after a cancelled start: nothing may be added.
+   * Default: not checked beyond the container's own state.
+   */
+  ownedResources?: () => Promise<readonly string[]>;
   /** Per-test timeout in ms. Default 60 000. */
   testTimeoutMs?: number;
 }
@@ -62,17 +75,19 @@ export interface ConformanceOptions {
  */
 export function describeContainerConformance(options: ConformanceOptions): void {
   const { factory, image } = options;
+  const live = new Set<Container>();
   const imageWorkdir = options.imageWorkdir ?? '/';
   const snapshotsUnsupported = options.unsupported?.snapshots;
   const snapshotsTested = snapshotsUnsupported === undefined;
   const timeout = options.testTimeoutMs ?? 60_000;
-  const make = (extra: ContainerOptions = {}): Container =>
-    factory.fromImage({ image, ...options.containerOptions, ...extra });
+  const make = (extra: ContainerOptions = {}): Container => {
+    const container = factory.fromImage({ image, ...options.containerOptions, ...extra });
+    live.add(container);
+    return container;
+  };
 
-  const live = new Set<Container>();
   async function started(extra: ContainerOptions = {}, env?: Record<string, string>): Promise<Container> {
     const container = make(extra);
-    live.add(container);
     await container.start(env === undefined ? undefined : { env });
     return container;
   }
@@ -485,6 +500,19 @@ export function describeContainerConformance(options: ConformanceOptions): void 
           expect((error as Error).message).toMatch(pattern);
         }
       });
+    });
+
+    describeSandboxConformance({
+      factory,
+      image,
+      containerOptions: options.containerOptions,
+      unsupported: options.unsupported ?? {},
+      serverCommand: options.serverCommand ?? defaultServerCommand,
+      ownedResources: options.ownedResources,
+      track: (container) => live.add(container),
+      make,
+      started,
+      text,
     });
 
     describe.skipIf(!snapshotsTested)(
