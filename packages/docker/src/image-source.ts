@@ -181,6 +181,8 @@ export async function ensureImage(
 export class BuildLog {
   readonly lines: string[] = [];
   readonly createdImages: string[] = [];
+  /** The containers the steps of this build ran in. */
+  readonly stepContainers: string[] = [];
   #pending = '';
   #step: { done: number; total: number } | undefined;
   #stepRan = false;
@@ -212,7 +214,11 @@ export class BuildLog {
       this.#step = { done: Number(step[1]) - 1, total: Number(step[2]) };
       this.#stepRan = false;
     }
-    if (/^ ---> Running in |^Running in /.test(line)) this.#stepRan = true;
+    const running = /^(?: ---> )?Running in ([0-9a-f]{12,64})$/.exec(line);
+    if (running?.[1] !== undefined) {
+      this.#stepRan = true;
+      this.stepContainers.push(running[1]);
+    }
     const result = /^ ?--->? ([0-9a-f]{12,64})$/.exec(line);
     if (result?.[1] !== undefined) {
       if (this.#stepRan) this.createdImages.push(result[1]);
@@ -280,7 +286,7 @@ export async function buildDockerfile(
     watch?.signal.throwIfAborted();
   } catch (error) {
     if (watch?.signal.aborted) {
-      await removeBuildLeftovers(docker, log.createdImages);
+      await removeBuildLeftovers(docker, log);
       throw error;
     }
     if (isConnectionError(error)) throw wrapEngineError(error, docker, `build ${absolute}`);
@@ -304,13 +310,19 @@ export async function buildDockerfile(
 }
 
 /**
- * Removes the images the steps of a cancelled build created, newest first. Each goes alone
- * (`noprune`): its parents may be cache that other builds use. One that something else now uses
- * (a tag, a child) is left alone by the engine.
+ * Removes what a cancelled build left: the container of the step it was in (the engine removes
+ * it too, but in its own time, and it pins the image below it), then the images its steps
+ * created, newest first. Each image goes alone (`noprune`): its parents may be cache that other
+ * builds use. One that something else now uses (a tag, a child) is left alone by the engine.
  */
-async function removeBuildLeftovers(docker: Docker, images: readonly string[]): Promise<void> {
-  // The engine may still be winding the build down (removing the step's container).
-  for (const id of [...images].reverse()) {
+async function removeBuildLeftovers(docker: Docker, log: BuildLog): Promise<void> {
+  for (const id of log.stepContainers) {
+    await docker
+      .getContainer(id)
+      .remove({ force: true })
+      .catch(() => undefined);
+  }
+  for (const id of [...log.createdImages].reverse()) {
     await docker
       .getImage(id)
       .remove({ noprune: true })

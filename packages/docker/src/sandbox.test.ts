@@ -120,7 +120,8 @@ describe('memory limit', () => {
 describe('network none', () => {
   it('leaves only loopback: no route to the bridge gateway', async () => {
     const open = await start(factory.fromImage({ image: tinyImage }));
-    const gateway = (await engine.getContainer(open.id as string).inspect()).NetworkSettings.Gateway;
+    const settings = (await engine.getContainer(open.id as string).inspect()).NetworkSettings;
+    const gateway = Object.values(settings.Networks)[0]?.Gateway;
     expect(gateway).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     const closed = await start(factory.fromImage({ image: tinyImage, network: 'none' }));
     expect((await hostConfigOf(closed)).NetworkMode).toBe('none');
