@@ -31,6 +31,7 @@ import {
   type StartContext,
   type StartOptions,
   type SupportedOptions,
+  UnsupportedCapabilityError,
 } from '@snapbox/core';
 import { FsError, fileContent, type MemoryFileTree } from './memory-file-tree.js';
 import { MemorySession, type MemorySnapshotInfo, type MemorySource } from './memory-session.js';
@@ -135,6 +136,13 @@ export interface MemoryFactoryOptions {
   /** Answers `exec` calls before the built-in shell does; see {@link MemoryExecHandler}. */
   exec?: MemoryExecHandler;
   /**
+   * What `start()` does with `resources`, which the memory backend cannot enforce. Default
+   * `'reject'`: `UnsupportedCapabilityError`, as for any backend that cannot do what is asked.
+   * `'record'`: start anyway and keep them in {@link MemoryContainer.resources}, for a unit test
+   * that checks what its code asks for.
+   */
+  resources?: 'reject' | 'record';
+  /**
    * Images by name. Every image starts from the base tree (`/bin`, `/etc`, `/root`, `/tmp`,
    * ...); an entry here adds files (a string is UTF-8; `{ content, mode }` sets the mode), the
    * image's working directory (default `/`) and its environment. Names not listed get the
@@ -195,9 +203,15 @@ const defaultPath = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 /**
  * What the memory backend takes of the options a backend may lack: `user` (what `id` and
  * `whoami` print; nothing checks permissions) and `network: 'none'` (it has no network at all).
- * `ports` and `resources.pids` are refused: it has neither sockets nor processes to limit.
+ * `ports` are refused (it has no sockets), and so is `resources.pids` (no processes to limit)
+ * unless the factory records resources (`resources: 'record'`).
  */
 export const memorySupportedOptions: SupportedOptions = { backend: 'memory', network: true, user: true };
+
+/** {@link memorySupportedOptions} for a factory that records resources or refuses them. */
+function supportedBy(session: MemorySession): SupportedOptions {
+  return session.resources === 'record' ? { ...memorySupportedOptions, pids: true } : memorySupportedOptions;
+}
 
 /** One `exec` and the background jobs it started: what a kill (timeout, abort, stop) stops. */
 class ProcessGroup {
@@ -231,8 +245,9 @@ function toBytes(chunk: string | Uint8Array): Uint8Array {
  *
  * Create it with {@link createMemoryFactory}. What it does not do: run real programs (only
  * `sh`/`bash` scripts and the built-in commands; anything else answers 127, or is handled by
- * the factory's `exec` handler), enforce resource limits (they are recorded in
- * {@link MemoryContainer.resources}), or persist anything after the process.
+ * the factory's `exec` handler), enforce resource limits (`start()` refuses them, or records
+ * them in {@link MemoryContainer.resources} with the factory's `resources: 'record'`), or persist
+ * anything after the process.
  *
  * The shell understands lists (`;`, `&&`, `||`, newlines), pipes, `( ... )`, `{ ...; }`, `&`,
  * `if`/`while`/`until`/`for`, quoting, `$VAR`/`${VAR:-x}`/`${#VAR}`/`${VAR%pattern}` and friends,
@@ -254,7 +269,7 @@ export class MemoryContainer extends BaseContainer implements SnapshotableContai
   readonly source: MemorySource;
   /** The labels given at creation. */
   readonly labels: Readonly<Record<string, string>>;
-  /** The resources asked for at creation: recorded for assertions, not enforced. */
+  /** The resources asked for at creation: recorded for assertions, never enforced (see `MemoryFactoryOptions.resources`). */
   readonly resources: Readonly<Resources>;
   /** The network asked for: recorded; a memory container has no network either way. */
   readonly network: NetworkMode;
@@ -312,6 +327,7 @@ export class MemoryContainer extends BaseContainer implements SnapshotableContai
    * @throws ImageBuildError when the Dockerfile cannot be read or a `RUN` fails.
    * @throws StartAbortedError / StartTimeoutError when cancelled.
    * @throws InvalidArgumentError when called twice or after `stop()`, or for a `user` the image does not know.
+   * @throws UnsupportedCapabilityError for `resources`, unless the factory records them.
    */
   async start(options?: StartOptions): Promise<void> {
     if (this.#startCalled || this.#state !== 'created') {
@@ -322,6 +338,16 @@ export class MemoryContainer extends BaseContainer implements SnapshotableContai
     }
     assertStartOptions(options);
     this.#startCalled = true;
+    const asked = Object.entries(this.resources).filter(([, value]) => value !== undefined);
+    if (asked.length > 0 && this.#session.resources !== 'record') {
+      this.#state = 'stopped';
+      throw new UnsupportedCapabilityError({
+        capability: `resources.${asked[0]?.[0]}`,
+        backend: 'memory',
+        detail:
+          "the memory backend runs nothing real, so it cannot enforce resource limits; leave resources out, or create the factory with resources: 'record' to keep them for assertions",
+      });
+    }
     try {
       await runStartWithDeadline({
         options,
@@ -696,7 +722,7 @@ export class MemoryContainer extends BaseContainer implements SnapshotableContai
    */
   fromSnapshot(snapshotId: string, options?: ContainerOptions): MemoryContainer {
     this.#session.assertSnapshotId(snapshotId);
-    assertContainerOptions(options, memorySupportedOptions);
+    assertContainerOptions(options, supportedBy(this.#session));
     return new MemoryContainer(this.#session, { kind: 'snapshot', snapshotId }, options ?? {});
   }
 
@@ -766,7 +792,7 @@ export function createMemoryFactory(options: MemoryFactoryOptions = {}): MemoryF
     if (typeof value !== 'object' || value === null) {
       throw new InvalidArgumentError({ argument: 'options', message: `expected an object with ${required}` });
     }
-    assertContainerOptions(value, memorySupportedOptions);
+    assertContainerOptions(value, supportedBy(session));
     const { name, resources, defaultWorkdir, labels, network, user } = value as ContainerOptions;
     return { name, resources, defaultWorkdir, labels, network, user };
   };
