@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   type Container,
+  type ContainerEndpoint,
   type ContainerFactory,
   ContainerNotStartedError,
   type ContainerOptions,
@@ -22,7 +23,12 @@ import {
 } from '@snapbox/core';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultServerCommand, describeSandboxConformance, type SandboxUnsupported } from './sandbox-conformance.js';
+import {
+  defaultEndpointRequest,
+  defaultServerCommand,
+  describeSandboxConformance,
+  type SandboxUnsupported,
+} from './sandbox-conformance.js';
 
 /** The resources whose enforcement the suite checks. */
 export type ProbedResource = 'cpu' | 'memoryMiB' | 'diskGiB' | 'gpu';
@@ -105,6 +111,12 @@ export interface ConformanceOptions {
    * has.
    */
   serverCommand?: (port: number, directory: string) => string;
+  /**
+   * How the `ports` test reaches the server through an endpoint: a base URL (the test appends
+   * `/probe.txt`) and headers. Default: `http://<host>:<port>` without headers. A backend whose
+   * endpoints sit behind an HTTPS proxy that wants a token passes its own.
+   */
+  endpointRequest?: (endpoint: ContainerEndpoint) => { url: string; headers?: Record<string, string> };
   /**
    * Lists what the backend holds on behalf of this process (container and image ids, say). The
    * cancellation tests compare it before and after a cancelled start: nothing may be added.
@@ -694,6 +706,7 @@ export function describeContainerConformance(options: ConformanceOptions): void 
       containerOptions: options.containerOptions,
       unsupported: options.unsupported ?? {},
       serverCommand: options.serverCommand ?? defaultServerCommand,
+      endpointRequest: options.endpointRequest ?? defaultEndpointRequest,
       ownedResources: options.ownedResources,
       track: (container) => live.add(container),
       make,

@@ -4,6 +4,7 @@ import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   type Container,
+  type ContainerEndpoint,
   type ContainerFactory,
   ContainerNotStartedError,
   type ContainerOptions,
@@ -40,6 +41,7 @@ export interface SandboxSuiteContext {
   containerOptions: ContainerOptions | undefined;
   unsupported: SandboxUnsupported;
   serverCommand: (port: number, directory: string) => string;
+  endpointRequest: (endpoint: ContainerEndpoint) => { url: string; headers?: Record<string, string> };
   ownedResources: (() => Promise<readonly string[]>) | undefined;
   /** Tracks a container for the final cleanup. */
   track(container: Container): void;
@@ -234,7 +236,8 @@ export function describeSandboxConformance(context: SandboxSuiteContext): void {
       const where = await container.endpoint(port);
       expect(typeof where.host).toBe('string');
       expect(Number.isInteger(where.port)).toBe(true);
-      const body = await fetchWithin(`http://${hostForUrl(where.host)}:${where.port}/probe.txt`, 20_000);
+      const request = context.endpointRequest(where);
+      const body = await fetchWithin(`${request.url.replace(/\/$/, '')}/probe.txt`, request.headers ?? {}, 20_000);
       expect(body, (await container.exec('cat /tmp/snapbox-www.log')).output).toBe(`served ${nonce}\n`);
       await expect(container.endpoint(port + 1)).rejects.toSatisfy(InvalidArgumentError.isInstance);
       await container.stop();
@@ -401,17 +404,19 @@ function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
-function hostForUrl(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
+/** The default of `endpointRequest`: plain HTTP to the endpoint's host and port. */
+export function defaultEndpointRequest(endpoint: ContainerEndpoint): { url: string } {
+  const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
+  return { url: `http://${host}:${endpoint.port}` };
 }
 
 /** GETs `url` until it answers 200 or `withinMs` pass; returns the body. */
-async function fetchWithin(url: string, withinMs: number): Promise<string> {
+async function fetchWithin(url: string, headers: Record<string, string>, withinMs: number): Promise<string> {
   const deadline = Date.now() + withinMs;
   let last: unknown;
   while (Date.now() < deadline) {
     try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(3000) });
+      const response = await fetch(url, { headers, signal: AbortSignal.timeout(3000) });
       if (response.ok) return await response.text();
       last = new Error(`HTTP ${response.status}`);
     } catch (error) {
