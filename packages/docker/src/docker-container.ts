@@ -211,13 +211,19 @@ export class DockerContainer extends BaseContainer implements SnapshotableContai
       });
     }
     assertStartOptions(options);
+    let watch: StartContext | undefined;
     this.#starting = runStartWithDeadline({
       options,
       container: this.#options.name,
-      run: (context) => this.#start(options?.env ?? {}, context),
+      run: (context) => {
+        watch = context;
+        return this.#start(options?.env ?? {}, context);
+      },
       undo: () => this.#removeCreated(),
     }).catch((error: unknown) => {
-      this.#state = 'stopped';
+      // A cancelled start is over; a failed one stays `created` (and refuses a second start),
+      // unless it got as far as a container, which its failure removed.
+      if (watch === undefined || watch.signal.aborted) this.#state = 'stopped';
       throw error;
     });
     await this.#starting;

@@ -25,7 +25,10 @@ const hostConfigOf = async (container: DockerContainer): Promise<Docker.HostConf
 
 /** The container's process count as the engine's stats report it. */
 async function processCount(container: DockerContainer): Promise<number> {
-  const stats = (await engine.getContainer(container.id as string).stats({ stream: false })) as {
+  // one-shot: a single sample at once, instead of two a second apart.
+  const stats = (await engine
+    .getContainer(container.id as string)
+    .stats({ stream: false, 'one-shot': true } as { stream: false })) as {
     pids_stats?: { current?: number };
   };
   return stats.pids_stats?.current ?? -1;
@@ -78,11 +81,13 @@ describe('process limit', () => {
     );
     const neighbour = await start(factory.fromImage({ image: tinyImage }));
     // Every bomb process forks two more and then sleeps, so the bomb fills the limit and then
-    // waits instead of spinning (a churning bomb would eat a shared CPU for nothing).
-    const launched = await bounded.exec(['sh', '-c', 'b() { b & b & sleep 600; }; b >/dev/null 2>&1 &']);
+    // waits instead of spinning (a churning bomb would eat a shared CPU for nothing). bash, not
+    // sh: a shell whose fork fails must wait and retry, not exit and free its slot.
+    const launched = await bounded.exec(['bash', '-c', 'b() { b & b & sleep 600; }; b >/dev/null 2>&1 &']);
     expect(launched.exitCode).toBe(0);
     let count = 0;
-    for (let attempt = 0; attempt < 40 && count < 60; attempt += 1) {
+    const deadline = Date.now() + 30_000;
+    while (count < 60 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 250));
       count = await processCount(bounded);
     }
@@ -95,7 +100,7 @@ describe('process limit', () => {
     await bounded.stop();
     expect(Date.now() - removal).toBeLessThan(30_000);
     expect((await neighbour.exec('echo still fine')).stdout).toBe('still fine\n');
-  });
+  }, 120_000);
 });
 
 describe('memory limit', () => {
