@@ -27,6 +27,7 @@ import {
   defaultEndpointRequest,
   defaultServerCommand,
   describeSandboxConformance,
+  type EndpointRequest,
   type SandboxUnsupported,
 } from './sandbox-conformance.js';
 
@@ -116,7 +117,7 @@ export interface ConformanceOptions {
    * `/probe.txt`) and headers. Default: `http://<host>:<port>` without headers. A backend whose
    * endpoints sit behind an HTTPS proxy that wants a token passes its own.
    */
-  endpointRequest?: (endpoint: ContainerEndpoint) => { url: string; headers?: Record<string, string> };
+  endpointRequest?: (endpoint: ContainerEndpoint) => EndpointRequest;
   /**
    * Lists what the backend holds on behalf of this process (container and image ids, say). The
    * cancellation tests compare it before and after a cancelled start: nothing may be added.

@@ -40,6 +40,14 @@ export interface SandboxUnsupported {
   hostPorts?: string;
 }
 
+/** How the `ports` test reaches a server through an endpoint. */
+export interface EndpointRequest {
+  /** The base URL (the test appends `/probe.txt`), e.g. `http://127.0.0.1:49153`. */
+  url: string;
+  /** Headers to send, e.g. a preview token. */
+  headers?: Record<string, string>;
+}
+
 /** What the sandbox group needs from the main suite. */
 export interface SandboxSuiteContext {
   factory: ContainerFactory;
@@ -47,7 +55,7 @@ export interface SandboxSuiteContext {
   containerOptions: ContainerOptions | undefined;
   unsupported: SandboxUnsupported;
   serverCommand: (port: number, directory: string) => string;
-  endpointRequest: (endpoint: ContainerEndpoint) => { url: string; headers?: Record<string, string> };
+  endpointRequest: (endpoint: ContainerEndpoint) => EndpointRequest;
   ownedResources: (() => Promise<readonly string[]>) | undefined;
   /** Tracks a container for the final cleanup. */
   track(container: Container): void;
@@ -430,7 +438,7 @@ function shellQuote(value: string): string {
 }
 
 /** The default of `endpointRequest`: plain HTTP to the endpoint's host and port. */
-export function defaultEndpointRequest(endpoint: ContainerEndpoint): { url: string } {
+export function defaultEndpointRequest(endpoint: ContainerEndpoint): EndpointRequest {
   const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
   return { url: `http://${host}:${endpoint.port}` };
 }

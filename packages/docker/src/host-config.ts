@@ -18,15 +18,19 @@ import type Docker from 'dockerode';
  * profile and keep the rest, or `{ CapDrop: [] }` to keep `NET_RAW`).
  */
 export const dockerSandboxDefaults = {
+  /** Most processes and threads in the container. */
   PidsLimit: 1024,
+  /** Setuid programs cannot raise privileges. */
   SecurityOpt: ['no-new-privileges'],
+  /** No raw sockets. */
   CapDrop: ['NET_RAW'],
 } as const satisfies Docker.HostConfig;
 
 /**
- * `HostConfig` fields that snapbox sets itself, from the contract's options: a `hostConfig`
- * that sets them is overridden (the options are the way to set them), except `NetworkMode`
- * without `network: 'none'` and `PortBindings` of ports not in `ports`, which are kept.
+ * `HostConfig` fields a `hostConfig` option cannot set: snapbox needs its init process (it reaps
+ * killed commands) and removes containers itself. The fields the contract's options set
+ * (resources, `NetworkMode` for `network: 'none'`, `PortBindings` of `ports`) are overridden
+ * only when those options are given.
  */
 const reservedFields = ['Init', 'AutoRemove'] as const;
 
