@@ -9,7 +9,8 @@
 # 3. scripts/pack-test/smoke.mjs runs there, importing the packages by their public entry
 #    points only: a Docker container from snapbox-fixture/tiny:1 (exec, files, snapshot,
 #    restore, delete) and a small Go-Explore run on the memory backend of @snapbox/core/testing.
-#    It also checks that the `snapbox` bin starts and that nothing is left on the engine.
+#    It also checks that the `snapbox` bin starts, finds the installed backends by their
+#    package.json, and that nothing is left on the engine.
 # 4. scripts/pack-test/smoke-require.cjs loads every entry point with require(), as a CommonJS
 #    consumer on Node >= 20.19 does.
 # 5. `tsc --noEmit` over scripts/pack-test/smoke-types.ts, strict and without skipLibCheck,

@@ -8,9 +8,12 @@ const entries = {
   '@snapbox/memory': (m) => typeof m.createMemoryFactory === 'function',
   '@snapbox/conformance': (m) => typeof m.describeContainerConformance === 'function',
   '@snapbox/docker': (m) => typeof m.createDockerFactory === 'function',
+  '@snapbox/docker/admin': (m) => typeof m.createAdmin === 'function',
+  '@snapbox/daytona/admin': (m) => typeof m.createAdmin === 'function',
   '@snapbox/daytona': (m) => typeof m.createDaytonaFactory === 'function',
   '@snapbox/presets': (m) => typeof m.loadHarborRegistry === 'function',
   '@snapbox/go-explore': (m) => typeof m.goExplore === 'function',
+  '@snapbox/bubblewrap': (m) => typeof m.createBubblewrapFactory === 'function',
   '@snapbox/cli': (m) => typeof m.main === 'function',
 };
 for (const [name, looksRight] of Object.entries(entries)) {

@@ -125,16 +125,30 @@ export class CliDockerContainer extends BaseContainer implements SnapshotableCon
     assertStartOptions(options);
     // Core's race turns an abort, a timeout or a throwing onProgress into the contract's errors;
     // #start watches the one signal it gets and removes what it made.
+    let watch: StartContext | undefined;
     this.#starting = runStartWithDeadline({
       options,
       container: this.#options.name,
-      run: (context) => this.#start(options?.env ?? {}, context),
+      run: (context) => {
+        watch = context;
+        return this.#start(options?.env ?? {}, context);
+      },
       undo: () => this.#removeCreated(),
-    }).catch((error: unknown) => {
-      this.#state = 'stopped';
-      throw error;
     });
-    await this.#starting;
+    try {
+      await this.#starting;
+    } catch (error) {
+      if (watch === undefined || watch.signal.aborted) {
+        this.#state = 'stopped'; // a cancelled start is over for good
+      } else {
+        // Nothing is left behind (#start removes what it created): back to `created`, so that
+        // start() may be retried (a stop() waiting for this start still wins: it runs after).
+        this.#starting = undefined;
+        this.#id = undefined;
+        this.#state = 'created';
+      }
+      throw error;
+    }
   }
 
   async #start(env: Record<string, string>, context: StartContext): Promise<void> {
@@ -171,7 +185,10 @@ export class CliDockerContainer extends BaseContainer implements SnapshotableCon
     try {
       signal.throwIfAborted();
       const startedResult = await cli.run(['start', id]);
-      if (startedResult.exitCode !== 0) throw cli.failure(startedResult, `start container ${id}`);
+      // The engine checks some options (a GPU request) only here.
+      if (startedResult.exitCode !== 0) {
+        throw this.#createFailure(startedResult.stderr, cli.failure(startedResult, `start container ${id}`));
+      }
       const name = await cli.run(['inspect', '--format', '{{.Name}}', id]);
       this.#engineName = name.stdout.trim().replace(/^\//, '') || undefined;
       // The start env lives here and is passed to every `docker exec`, never to `docker create`:

@@ -1,7 +1,9 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: many strings here are shell commands, where ${...} is shell syntax
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  BackendUnavailableError,
   type Container,
   type ContainerEndpoint,
   type ContainerFactory,
@@ -96,7 +98,8 @@ export interface ConformanceOptions {
     backgroundProcessKill?: string;
     /**
      * Why the backend cannot build from a Dockerfile. Declared, the suite checks that
-     * `fromDockerfile` is refused with `UnsupportedCapabilityError` (never ignored).
+     * `fromDockerfile` is refused with `UnsupportedCapabilityError`, or `BackendUnavailableError`
+     * when the builder it needs cannot be reached (never ignored).
      */
     fromDockerfile?: string;
     /**
@@ -339,7 +342,6 @@ export function describeContainerConformance(options: ConformanceOptions): void 
           env: { EXTRA: 'x y', SNAPBOX_START_VAR: 'overridden' },
         });
         expect(result.stdout, 'stdout').toBe('overridden x y\n');
-        // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template
         expect(
           await text(shared, 'echo "${EXTRA:-unset}"'),
           `stdout of ${describeCommand('echo "${EXTRA:-unset}"')}`,
@@ -647,13 +649,15 @@ export function describeContainerConformance(options: ConformanceOptions): void 
       };
 
       if (declared.fromDockerfile !== undefined) {
-        it(`refuses fromDockerfile with UnsupportedCapabilityError, as declared (${declared.fromDockerfile})`, async () => {
+        it(`refuses fromDockerfile with a typed error, as declared (${declared.fromDockerfile})`, async () => {
           const dir = await localDir('dockerfile');
           await writeFile(join(dir, 'Dockerfile'), `FROM ${image}\n`);
           const error = await refused(() =>
             factory.fromDockerfile({ dockerfilePath: join(dir, 'Dockerfile'), ...options.containerOptions }),
           );
-          expect(UnsupportedCapabilityError.isInstance(error), String(error)).toBe(true);
+          // Unsupported, or the builder it needs cannot be reached: either way refused, not ignored.
+          const typed = UnsupportedCapabilityError.isInstance(error) || BackendUnavailableError.isInstance(error);
+          expect(typed, String(error)).toBe(true);
         });
       } else {
         it('builds from a Dockerfile whose base is the test image', async () => {
@@ -790,13 +794,11 @@ export function describeContainerConformance(options: ConformanceOptions): void 
         });
 
         it('does not bake the start env into the snapshot', async () => {
-          // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template
           expect(
             await text(source, 'echo "${SNAPBOX_SECRET:-unset}"'),
             `stdout of ${describeCommand('echo "${SNAPBOX_SECRET:-unset}"')}`,
           ).toBe('do-not-bake\n');
           const copy = await restored(source, baseSnapshot);
-          // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template
           expect(
             await text(copy, 'echo "${SNAPBOX_SECRET:-unset}"'),
             `stdout of ${describeCommand('echo "${SNAPBOX_SECRET:-unset}"')}`,
@@ -846,6 +848,32 @@ export function describeContainerConformance(options: ConformanceOptions): void 
           );
           expect(SnapshotNotFoundError.isInstance(error)).toBe(true);
           expect((error as SnapshotNotFoundError).snapshotId).toBe(doomed);
+          // A failed start leaves nothing behind and the container created: start() may be retried.
+          expect(container.state).toBe('created');
+          const again = await container.start().catch((e: unknown) => e);
+          expect(SnapshotNotFoundError.isInstance(again), String(again)).toBe(true);
+          await container.stop();
+          const afterStop = await container.start().catch((e: unknown) => e);
+          expect(InvalidArgumentError.isInstance(afterStop)).toBe(true);
+          expect((afterStop as InvalidArgumentError).argument).toBe('start()');
+        });
+
+        it('never starts a foreign id given as a snapshot: refused at fromSnapshot or at start()', async () => {
+          const foreign = options.foreignSnapshotId ?? image;
+          let container: SnapshotableContainer | undefined;
+          const error = await (async () => {
+            container = source.fromSnapshot(foreign);
+            live.add(container);
+            await container.start();
+          })().then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+          const refused =
+            NotASnapshotError.isInstance(error) ||
+            (InvalidArgumentError.isInstance(error) && (error as InvalidArgumentError).argument === 'snapshotId');
+          expect(refused, `${String(error)}`).toBe(true);
+          expect(container?.state ?? 'never made').not.toBe('running');
         });
 
         it('refuses to delete what snapbox did not create, leaving it intact', async () => {

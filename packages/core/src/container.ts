@@ -199,7 +199,7 @@ export interface Container extends AsyncDisposable {
    * Creates and starts the environment (pulling or building its image first when needed).
    * See {@link StartOptions} for the env, cancellation and progress. A start that is aborted or
    * times out leaves nothing behind and the container `stopped`. One that fails leaves nothing
-   * behind either; whether it may be called again is the backend's to say (most refuse).
+   * behind and the container `created`, so `start()` may be called again.
    * @throws BackendUnavailableError when the backend cannot be reached.
    * @throws ImageNotFoundError / ImageBuildError / SnapshotNotFoundError when its source is missing.
    * @throws StartAbortedError when `signal` aborts; StartTimeoutError after `timeoutMs`.

@@ -220,13 +220,22 @@ export class DockerContainer extends BaseContainer implements SnapshotableContai
         return this.#start(options?.env ?? {}, context);
       },
       undo: () => this.#removeCreated(),
-    }).catch((error: unknown) => {
-      // A cancelled start is over; a failed one stays `created` (and refuses a second start),
-      // unless it got as far as a container, which its failure removed.
-      if (watch === undefined || watch.signal.aborted) this.#state = 'stopped';
-      throw error;
     });
-    await this.#starting;
+    try {
+      await this.#starting;
+    } catch (error) {
+      if (watch === undefined || watch.signal.aborted) {
+        // A cancelled start is over for good.
+        this.#state = 'stopped';
+      } else {
+        // Nothing is left behind (#start removes what it created): back to `created`, so that
+        // start() may be retried (a stop() waiting for this start still wins: it runs after).
+        this.#starting = undefined;
+        this.#id = undefined;
+        this.#state = 'created';
+      }
+      throw error;
+    }
   }
 
   async #start(env: Record<string, string>, context: StartContext): Promise<void> {

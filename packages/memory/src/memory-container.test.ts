@@ -60,7 +60,7 @@ it('refuses resources it cannot enforce, and records them when asked to', async 
   const error = await refusing.start().catch((caught: unknown) => caught);
   expect(UnsupportedCapabilityError.isInstance(error)).toBe(true);
   expect((error as UnsupportedCapabilityError).capability).toBe('resources.memoryMiB');
-  expect(refusing.state).toBe('stopped');
+  expect(refusing.state).toBe('created');
   const recording = createMemoryFactory({ resources: 'record' }).fromImage({
     image: 'memory:base',
     resources: { cpu: 2 },

@@ -340,7 +340,7 @@ export class MemoryContainer extends BaseContainer implements SnapshotableContai
     this.#startCalled = true;
     const asked = Object.entries(this.resources).filter(([, value]) => value !== undefined);
     if (asked.length > 0 && this.#session.resources !== 'record') {
-      this.#state = 'stopped';
+      this.#startCalled = false;
       throw new UnsupportedCapabilityError({
         capability: `resources.${asked[0]?.[0]}`,
         backend: 'memory',
@@ -348,16 +348,26 @@ export class MemoryContainer extends BaseContainer implements SnapshotableContai
           "the memory backend runs nothing real, so it cannot enforce resource limits; leave resources out, or create the factory with resources: 'record' to keep them for assertions",
       });
     }
+    let watch: StartContext | undefined;
     try {
       await runStartWithDeadline({
         options,
         container: this.#name,
-        run: (context) => this.#start(options?.env ?? {}, context),
+        run: (context) => {
+          watch = context;
+          return this.#start(options?.env ?? {}, context);
+        },
         undo: async () => this.stopAndRemoveSync(),
       });
     } catch (error) {
-      this.stopAndRemoveSync();
-      this.#state = 'stopped';
+      if (watch === undefined || watch.signal.aborted) {
+        // A cancelled start is over for good.
+        this.stopAndRemoveSync();
+        this.#state = 'stopped';
+      } else if (this.#state === 'created') {
+        // Nothing was made: start() may be tried again.
+        this.#startCalled = false;
+      }
       throw error;
     }
   }
