@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { describeContainerConformance } from '@snapbox/conformance';
 import Docker from 'dockerode';
+import { afterAll } from 'vitest';
 import { createDockerFactory } from './index.js';
+import { removeSessionBuilds, sessionLeftovers } from './test-support/engine.js';
 import { tinyImage } from './test-support/fixtures.js';
 
 const docker = new Docker();
@@ -14,6 +16,10 @@ describeContainerConformance({
   factory,
   image: tinyImage,
   lineageDepth: 6,
+  ownedResources: async () => {
+    const { containers, images } = await sessionLeftovers();
+    return [...containers, ...images];
+  },
   // An image in snapbox's own snapshot repository, but without its labels: not snapbox's.
   foreignLookalike: {
     async create() {
@@ -34,4 +40,9 @@ describeContainerConformance({
       await docker.getImage(id).remove();
     },
   },
+});
+
+// The progress test builds an image, kept by design as a build cache: not here.
+afterAll(async () => {
+  await removeSessionBuilds();
 });
