@@ -1,12 +1,13 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { NotASnapshotError, snapboxLabels } from '@snapbox/core';
+import { tinyImage } from '@snapbox/test-support';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type CliDockerContainer, createCliDockerFactory } from './index.js';
 
 // What the conformance suite cannot see: what lands on the engine, flattening, and exit cleanup.
 
-const image = 'snapbox-fixture/tiny:1';
+const image = tinyImage;
 const docker = (...args: string[]): string => execFileSync('docker', args, { encoding: 'utf8' }).trim();
 const inspect = (reference: string) =>
   JSON.parse(docker('image', 'inspect', reference))[0] as {

@@ -1,9 +1,10 @@
 import { describeContainerConformance } from '@snapbox/conformance';
+import { tinyImage } from '@snapbox/test-support';
 import { createCliDockerFactory } from './index.js';
 
 // The whole contract, against the real engine. Nothing is declared unsupported.
 describeContainerConformance({
   name: 'docker-cli',
   factory: createCliDockerFactory(),
-  image: 'snapbox-fixture/tiny:1',
+  image: tinyImage,
 });

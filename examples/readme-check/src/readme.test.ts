@@ -6,8 +6,9 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { snapboxLabels } from '@snapbox/core';
+import { tinyImage } from '@snapbox/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureImage, fixtures } from './fixtures.js';
+import { fixtures } from './fixtures.js';
 import { type ReadmeExample, readmeExamples } from './readme-examples.js';
 
 // Every example of every package README is compiled together with the packages' published
@@ -91,7 +92,7 @@ describe('package READMEs', () => {
         const script = join(generated, 'dist', `${fileOf(example)}.js`);
         const child = spawn(process.execPath, [script], {
           cwd,
-          env: { ...process.env, ...env, IMAGE: fixtureImage },
+          env: { ...process.env, ...env, IMAGE: tinyImage },
           stdio: ['ignore', 'pipe', 'pipe'],
         });
         let stdout = '';

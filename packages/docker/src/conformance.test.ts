@@ -1,6 +1,6 @@
 import { describeContainerConformance } from '@snapbox/conformance';
+import { tinyImage } from '@snapbox/test-support';
 import { createDockerFactory } from './index.js';
-import { tinyImage } from './test-support/fixtures.js';
 
 describeContainerConformance({
   name: 'docker',

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { tinyImage } from '@snapbox/test-support';
 import { describe, expect, it } from 'vitest';
 import { statusOf } from './docker-connection.js';
 import { engine } from './test-support/engine.js';
-import { tinyImage } from './test-support/fixtures.js';
 
 const childScript = fileURLToPath(new URL('./test-support/debug-child.mjs', import.meta.url));
 

@@ -11,6 +11,7 @@ import {
   snapboxLabels,
   UnsupportedCapabilityError,
 } from '@snapbox/core';
+import { debianImage, tinyImage } from '@snapbox/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createDockerFactory,
@@ -22,7 +23,6 @@ import {
   prune,
 } from './index.js';
 import { engine, imageExists, removeSessionBuilds, sessionLeftovers } from './test-support/engine.js';
-import { debianImage, tinyImage } from './test-support/fixtures.js';
 
 const factory = createDockerFactory();
 const started: DockerContainer[] = [];

@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { tinyImage } from '@snapbox/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDockerFactory } from './index.js';
 import { engine, imageExists, sessionLeftovers } from './test-support/engine.js';
-import { tinyImage } from './test-support/fixtures.js';
 
 const childScript = fileURLToPath(new URL('./test-support/session-child.mjs', import.meta.url));
 /** The README promises that a SIGKILLed owner's resources are gone within this time. */

@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDockerFactory } from '@snapbox/docker';
+import { tinyImage } from '@snapbox/test-support';
 import { afterAll, describe, expect, it } from 'vitest';
 import { journalPath, runLabels } from './checkpoint-file.js';
 
-const image = 'snapbox-fixture/tiny:1';
+const image = tinyImage;
 const childScript = fileURLToPath(new URL('./test-support/checkpoint-child.mjs', import.meta.url));
 
 /** What the child prints at the end (see checkpoint-child.mjs). */

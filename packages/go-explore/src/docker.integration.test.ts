@@ -1,11 +1,12 @@
 import { currentSession, snapboxLabels } from '@snapbox/core';
 import { createDockerFactory } from '@snapbox/docker';
+import { tinyImage } from '@snapbox/test-support';
 import { afterAll, describe, expect, it } from 'vitest';
 import { goExplore } from './go-explore.js';
 import { replay } from './replay.js';
 import type { GoExploreTask } from './task.js';
 
-const image = 'snapbox-fixture/tiny:1';
+const image = tinyImage;
 const code = '213';
 
 // A combination lock in bash: the right digit advances, a wrong one resets on a draw from an

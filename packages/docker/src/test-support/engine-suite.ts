@@ -16,11 +16,11 @@ import {
   snapboxLabels,
   UnsupportedCapabilityError,
 } from '@snapbox/core';
+import { tinyImage } from '@snapbox/test-support';
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveDocker } from '../docker-connection.js';
 import { createDockerFactory, type DockerContainer, listSnapshots } from '../index.js';
-import { tinyImage } from './fixtures.js';
 import type { EngineUnderTest } from './other-engines.js';
 
 /** The groups of tests in {@link describeEngineSuite}. */
