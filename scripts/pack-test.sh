@@ -9,8 +9,11 @@
 # 3. scripts/pack-test/smoke.mjs runs there, importing the packages by their public entry
 #    points only: a Docker container from snapbox-fixture/tiny:1 (exec, files, snapshot,
 #    restore, delete) and a small Go-Explore run on the memory backend of @snapbox/core/testing.
-#    It also checks that the `snapbox` bin starts and that nothing is left on the engine.
-# 4. `tsc --noEmit` over scripts/pack-test/smoke-types.ts, strict and without skipLibCheck,
+#    It also checks that the `snapbox` bin starts, finds the installed backends by their
+#    package.json, and that nothing is left on the engine.
+# 4. scripts/pack-test/smoke-require.cjs loads every entry point with require(), as a CommonJS
+#    consumer on Node >= 20.19 does.
+# 5. `tsc --noEmit` over scripts/pack-test/smoke-types.ts, strict and without skipLibCheck,
 #    proves that the published type declarations resolve and type-check for a consumer.
 #
 # Needs the packages built (dist/) and a Docker engine with the fixture image; bootstrap.sh
@@ -60,7 +63,7 @@ writeFileSync(join(work, 'project', 'package.json'), `${JSON.stringify(manifest,
 console.error(`pack-test: installing ${Object.keys(local).sort().join(', ')}`);
 EOF
 
-cp scripts/pack-test/smoke.mjs scripts/pack-test/smoke-types.ts scripts/pack-test/tsconfig.smoke.json "${work}/project/"
+cp scripts/pack-test/smoke.mjs scripts/pack-test/smoke-require.cjs scripts/pack-test/smoke-types.ts scripts/pack-test/tsconfig.smoke.json "${work}/project/"
 cd "${work}/project"
 npm install --no-audit --no-fund --loglevel=error >/dev/null
 
@@ -69,3 +72,6 @@ npx --no-install tsc -p tsconfig.smoke.json
 
 echo "pack-test: running smoke.mjs" >&2
 node smoke.mjs
+
+echo "pack-test: running smoke-require.cjs" >&2
+node --no-warnings=ExperimentalWarning smoke-require.cjs

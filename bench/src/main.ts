@@ -54,8 +54,8 @@ const plans: Record<'quick' | 'full', Plan> = {
     transfers: [{ bytes: 10 * MiB, label: '10 MiB', reps: 3, minReps: 3, maxMs: 0 }],
     throughput: {
       runs: [
-        { concurrency: 1, tools: ['snapbox', 'python'] },
-        { concurrency: 8, tools: ['snapbox', 'python'] },
+        { concurrency: 1, tools: ['snapbox', 'python', 'bubblewrap'] },
+        { concurrency: 8, tools: ['snapbox', 'python', 'bubblewrap'] },
       ],
       execMs: 1_500,
       cycleMs: 2_500,
@@ -73,8 +73,8 @@ const plans: Record<'quick' | 'full', Plan> = {
     ],
     throughput: {
       runs: [
-        { concurrency: 1, tools: ['snapbox', 'python'] },
-        { concurrency: 8, tools: ['snapbox', 'python'] },
+        { concurrency: 1, tools: ['snapbox', 'python', 'bubblewrap'] },
+        { concurrency: 8, tools: ['snapbox', 'python', 'bubblewrap'] },
         { concurrency: 32, tools: ['floor', 'snapbox', 'python'] },
       ],
       execMs: 4_000,
@@ -214,7 +214,9 @@ async function main(): Promise<void> {
   try {
     const floor = new FloorDriver(new Docker(), image, labels);
     const snapbox = new SnapboxDriver(new Docker(), image, labels);
-    const others = (['python', 'cli', 'testcontainers'] as const).map((tool) => makeDriver(tool, image, labels));
+    const others = (['python', 'cli', 'testcontainers', 'bubblewrap'] as const).map((tool) =>
+      makeDriver(tool, image, labels),
+    );
     drivers.push(floor, snapbox, ...others);
     const byTool = new Map<Tool, Driver>(drivers.map((driver) => [driver.tool, driver]));
     const recorders = {

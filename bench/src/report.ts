@@ -12,6 +12,7 @@ export const toolColors: Record<Tool, string> = {
   python: '#f9a825',
   cli: '#6a1b9a',
   testcontainers: '#2e7d32',
+  bubblewrap: '#c62828',
 };
 
 export interface RenderedReport {

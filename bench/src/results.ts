@@ -1,9 +1,9 @@
 /** The shape of what a bench run measured; the report renders it, `results.json` keeps it. */
 
 /** The ways of driving the engine that the bench compares. */
-export type Tool = 'floor' | 'snapbox' | 'python' | 'cli' | 'testcontainers';
+export type Tool = 'floor' | 'snapbox' | 'python' | 'cli' | 'testcontainers' | 'bubblewrap';
 
-export const allTools: readonly Tool[] = ['floor', 'snapbox', 'python', 'cli', 'testcontainers'];
+export const allTools: readonly Tool[] = ['floor', 'snapbox', 'python', 'cli', 'testcontainers', 'bubblewrap'];
 
 export const toolLabels: Record<Tool, string> = {
   floor: 'floor (dockerode)',
@@ -11,6 +11,7 @@ export const toolLabels: Record<Tool, string> = {
   python: 'Python SDK (as ARES)',
   cli: 'docker CLI',
   testcontainers: 'testcontainers',
+  bubblewrap: 'snapbox on bubblewrap',
 };
 
 /** One operation measured with several tools, interleaved rep by rep. */

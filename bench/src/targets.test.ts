@@ -56,7 +56,33 @@ describe('evaluateTargets', () => {
       undefined,
       undefined,
       undefined,
+      undefined,
     ]);
+  });
+
+  it('checks the daemonless backend against the Docker backend as speed-up ratios (issue 16)', () => {
+    const op = (id: string, docker: number, bubblewrap: number) => ({
+      id,
+      label: id,
+      samples: { snapbox: [docker, docker, docker], bubblewrap: [bubblewrap, bubblewrap, bubblewrap] },
+    });
+    const fast = evaluateTargets(
+      results({
+        ops: [op('return', 700, 30), op('restore', 400, 19), op('snapshot-1mib', 130, 8), op('exec-true', 86, 12)],
+        throughput: [
+          { ...throughput('cycle', 'snapbox', 1.5), concurrency: 1 },
+          { ...throughput('cycle', 'bubblewrap', 20), concurrency: 1 },
+          { ...throughput('cycle', 'snapbox', 3), concurrency: 8 },
+          { ...throughput('cycle', 'bubblewrap', 40), concurrency: 8 },
+        ],
+      }),
+    ).at(-1);
+    expect(fast?.met).toBe(true);
+    expect(fast?.detail).toHaveLength(6);
+    expect(fast?.why).toEqual([]);
+    const slow = evaluateTargets(results({ ops: [op('return', 700, 70), op('exec-true', 86, 12)] })).at(-1);
+    expect(slow?.met).toBe(false);
+    expect(slow?.why.join(' ')).toMatch(/return: Docker 700 ms, bubblewrap 70\.0 ms: 10\.0× \(target 20×\)/);
   });
 
   it('misses the operations target on the worst operation, naming the extra engine calls', () => {

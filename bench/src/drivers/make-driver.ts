@@ -1,5 +1,6 @@
 import Docker from 'dockerode';
 import type { Tool } from '../results.js';
+import { BubblewrapDriver } from './bubblewrap-driver.js';
 import { CliDriver } from './cli-driver.js';
 import type { Driver } from './driver.js';
 import { FloorDriver } from './floor-driver.js';
@@ -20,5 +21,7 @@ export function makeDriver(tool: Tool, image: string, labels: Record<string, str
       return new CliDriver(image, labels);
     case 'testcontainers':
       return new TestcontainersDriver(image, labels);
+    case 'bubblewrap':
+      return new BubblewrapDriver(image, labels);
   }
 }

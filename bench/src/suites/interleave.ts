@@ -114,7 +114,7 @@ export async function runInterleaved(
 }
 
 /** Tools whose work happens in this process, so that its CPU time is theirs. */
-const inProcess = new Set<Tool>(['floor', 'snapbox', 'testcontainers']);
+const inProcess = new Set<Tool>(['floor', 'snapbox', 'testcontainers', 'bubblewrap']);
 
 async function runRep(
   plan: RepPlan,

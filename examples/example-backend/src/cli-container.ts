@@ -112,7 +112,16 @@ export class CliDockerContainer extends BaseContainer implements SnapshotableCon
     }
     assertOptionalStringRecord(options?.env, 'options.env');
     this.#starting = this.#start(options?.env ?? {});
-    await this.#starting;
+    try {
+      await this.#starting;
+    } catch (error) {
+      // Nothing is left behind (#start removes what it created): back to `created`, so that
+      // start() may be retried (a stop() waiting for this start still wins: it runs after).
+      this.#starting = undefined;
+      this.#id = undefined;
+      this.#state = 'created';
+      throw error;
+    }
   }
 
   async #start(env: Record<string, string>): Promise<void> {
@@ -144,7 +153,8 @@ export class CliDockerContainer extends BaseContainer implements SnapshotableCon
     if (startedResult.exitCode !== 0) {
       this.#state = 'stopped';
       await this.#remove();
-      throw cli.failure(startedResult, `start container ${id}`);
+      // The engine checks some options (a GPU request) only here.
+      throw this.#createFailure(startedResult.stderr, cli.failure(startedResult, `start container ${id}`));
     }
     const name = await cli.run(['inspect', '--format', '{{.Name}}', id]);
     this.#engineName = name.stdout.trim().replace(/^\//, '') || undefined;

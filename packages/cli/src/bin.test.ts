@@ -78,6 +78,7 @@ describe('the built snapbox bin (run `pnpm run build` first)', () => {
       [['ls', '--help'], 0],
       [['prune', '--help'], 0],
       [['help', 'prune'], 0],
+      [['backends', '--help'], 0],
       [['prune', '--al-sessions'], 2],
       [['lss'], 2],
     ];

@@ -53,3 +53,12 @@ export function parseDuration(text: string): number | undefined {
   }
   return text.length > 0 && matched === text.length && Number.isFinite(total) ? total : undefined;
 }
+
+/**
+ * An id as tables show it: an engine's 64-hex id (with or without `sha256:`) cut to its first 12
+ * characters, as the docker CLI does; any other id whole.
+ */
+export function shortId(id: string): string {
+  const hex = /^(?:sha256:)?([0-9a-f]{64})$/.exec(id);
+  return hex === null ? id : (hex[1] as string).slice(0, 12);
+}

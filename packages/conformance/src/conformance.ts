@@ -1,11 +1,14 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: many strings here are shell commands, where ${...} is shell syntax
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  BackendUnavailableError,
   type Container,
   type ContainerFactory,
   ContainerNotStartedError,
   type ContainerOptions,
+  describeCommand,
   ExecAbortedError,
   type ExecResult,
   ExecTimeoutError,
@@ -17,9 +20,47 @@ import {
   type SnapshotableContainer,
   type SnapshotableContainerFactory,
   SnapshotNotFoundError,
+  UnsupportedCapabilityError,
 } from '@snapbox/core';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/** The resources whose enforcement the suite checks. */
+export type ProbedResource = 'cpu' | 'memoryMiB' | 'diskGiB' | 'gpu';
+
+/** What each probed resource is set to in its test. */
+const probeValues: Record<ProbedResource, number> = { cpu: 1.5, memoryMiB: 256, diskGiB: 1, gpu: 1 };
+
+/** Reads a limit from inside the container (see {@link ConformanceOptions.probeResource}). */
+async function probeFromInside(container: Container, resource: ProbedResource): Promise<number | undefined> {
+  const read = async (script: string) => (await container.exec(['sh', '-c', script])).stdout.trim();
+  switch (resource) {
+    case 'cpu': {
+      const [quota, period] = (
+        await read(
+          'cat /sys/fs/cgroup/cpu.max 2>/dev/null || echo "$(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us) $(cat /sys/fs/cgroup/cpu/cpu.cfs_period_us)"',
+        )
+      ).split(/\s+/);
+      const ratio = Number(quota) / Number(period);
+      return Number.isFinite(ratio) && ratio > 0 ? ratio : undefined;
+    }
+    case 'memoryMiB': {
+      const bytes = Number(
+        await read('cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes'),
+      );
+      // v1 reports "no limit" as a huge number, v2 as "max" (NaN here).
+      return Number.isFinite(bytes) && bytes < 2 ** 50 ? bytes / 2 ** 20 : undefined;
+    }
+    case 'diskGiB': {
+      const kib = Number((await read("df -Pk / | tail -1 | awk '{print $2}'")) || Number.NaN);
+      return Number.isFinite(kib) ? kib / 2 ** 20 : undefined;
+    }
+    case 'gpu': {
+      const count = Number(await read('ls /dev 2>/dev/null | grep -c "^nvidia[0-9]"'));
+      return count > 0 ? count : undefined;
+    }
+  }
+}
 
 /** Options of {@link describeContainerConformance}. */
 export interface ConformanceOptions {
@@ -47,7 +88,46 @@ export interface ConformanceOptions {
     snapshots?: string;
     /** Why the backend cannot kill the background children of a timed-out command; skips that test. */
     backgroundProcessKill?: string;
+    /**
+     * Why the backend cannot build from a Dockerfile. Declared, the suite checks that
+     * `fromDockerfile` is refused with `UnsupportedCapabilityError`, or `BackendUnavailableError`
+     * when the builder it needs cannot be reached (never ignored).
+     */
+    fromDockerfile?: string;
+    /**
+     * Resources the backend cannot enforce, each with the reason. Declared, the suite checks that
+     * asking for one is refused with `UnsupportedCapabilityError`; undeclared, that it is enforced
+     * (see {@link ConformanceOptions.probeResource}) or refused, never silently ignored.
+     */
+    resources?: Partial<Record<ProbedResource, string>>;
   };
+  /**
+   * How deep a chain of snapshots (snapshot, restore, change, snapshot, ...) the suite builds.
+   * Set it past the backend's own flattening threshold, so that the flattening is tested: a
+   * backend that flattens after 8 layers passes 10, say. Default 3.
+   */
+  lineageDepth?: number;
+  /**
+   * Makes a snapshot-like resource that snapbox did not create but whose id is shaped like the
+   * backend's own (an image tagged in the backend's snapshot repository without snapbox's
+   * labels, say): `deleteSnapshot` must refuse it and leave it intact. Without it, that test is
+   * reported as skipped.
+   */
+  foreignLookalike?: {
+    /** Creates the resource and returns its id. */
+    create(): Promise<string>;
+    /** Whether the resource still exists. */
+    exists(id: string): Promise<boolean>;
+    /** Removes it at the end of the test. */
+    remove(id: string): Promise<void>;
+  };
+  /**
+   * Reads the limit a running container really has for `resource`: the number of CPUs, MiB of
+   * memory, GiB of disk, or GPUs; `undefined` when there is none. Default: the cgroup files
+   * (v1 or v2) and `df` inside the container, and `/dev/nvidia*` for GPUs. A backend that
+   * enforces limits where the container cannot see them (from outside its cgroup) passes its own.
+   */
+  probeResource?: (container: Container, resource: ProbedResource) => Promise<number | undefined>;
   /** Per-test timeout in ms. Default 60 000. */
   testTimeoutMs?: number;
 }
@@ -84,7 +164,7 @@ export function describeContainerConformance(options: ConformanceOptions): void 
   }
   const text = async (container: Container, command: string | readonly string[]): Promise<string> => {
     const result = await container.exec(command);
-    expect(result.exitCode, `exit code of ${String(command)}: ${result.output}`).toBe(0);
+    expect(result.exitCode, `exit code of ${describeCommand(command)}; its output: ${result.output}`).toBe(0);
     return result.stdout;
   };
 
@@ -175,6 +255,19 @@ export function describeContainerConformance(options: ConformanceOptions): void 
         expect(container.state).toBe('stopped');
       });
 
+      it('keeps the name it was given, before and after start, and takes labels', async () => {
+        const name = `snapbox-conformance-${Math.random().toString(36).slice(2, 10)}`;
+        const named = make({ name, labels: { 'com.example.suite': 'conformance' } });
+        expect(named.name).toBe(name);
+        live.add(named);
+        await named.start();
+        expect(named.name).toBe(name);
+        await expect(text(named, 'echo labelled'), 'stdout of echo labelled').resolves.toBe('labelled\n');
+        await named.stop();
+        expect(() => make({ labels: { 'com.example.bad': 1 as unknown as string } })).toThrow(/labels/);
+        expect(() => make({ name: '' })).toThrow(/name/);
+      });
+
       it('rejects bad container options with InvalidArgumentError naming the option', () => {
         expect(() => make({ defaultWorkdir: 'relative/dir' })).toThrow(/defaultWorkdir/);
         expect(() => make({ labels: { 'org.snapbox.owner': 'me' } })).toThrow(/labels/);
@@ -198,43 +291,57 @@ export function describeContainerConformance(options: ConformanceOptions): void 
       });
 
       it('runs a string through a shell and an array as argv without one', async () => {
-        expect((await shared.exec('echo a && echo b; false || echo c')).stdout).toBe('a\nb\nc\n');
-        expect((await shared.exec(['echo', '$HOME', 'two  spaces', "it's"])).stdout).toBe("$HOME two  spaces it's\n");
+        expect((await shared.exec('echo a && echo b; false || echo c')).stdout, 'stdout').toBe('a\nb\nc\n');
+        expect((await shared.exec(['echo', '$HOME', 'two  spaces', "it's"])).stdout, 'stdout').toBe(
+          "$HOME two  spaces it's\n",
+        );
       });
 
       it('keeps stdout and stderr apart and interleaves them in arrival order in output', async () => {
         const result = await shared.exec('echo one; sleep 0.2; echo two >&2; sleep 0.2; echo three');
-        expect(result.stdout).toBe('one\nthree\n');
-        expect(result.stderr).toBe('two\n');
-        expect(result.output).toBe('one\ntwo\nthree\n');
+        expect(result.stdout, 'stdout').toBe('one\nthree\n');
+        expect(result.stderr, 'stderr').toBe('two\n');
+        expect(result.output, 'output').toBe('one\ntwo\nthree\n');
         expect(result.truncated).toBe(false);
       });
 
       it('passes the start env to every command and merges the exec env over it', async () => {
-        expect(await text(shared, 'echo "$SNAPBOX_START_VAR"')).toBe('from-start\n');
+        expect(
+          await text(shared, 'echo "$SNAPBOX_START_VAR"'),
+          `stdout of ${describeCommand('echo "$SNAPBOX_START_VAR"')}`,
+        ).toBe('from-start\n');
         const result = await shared.exec('echo "$SNAPBOX_START_VAR $EXTRA"', {
           env: { EXTRA: 'x y', SNAPBOX_START_VAR: 'overridden' },
         });
-        expect(result.stdout).toBe('overridden x y\n');
-        // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template
-        expect(await text(shared, 'echo "${EXTRA:-unset}"')).toBe('unset\n');
+        expect(result.stdout, 'stdout').toBe('overridden x y\n');
+        expect(
+          await text(shared, 'echo "${EXTRA:-unset}"'),
+          `stdout of ${describeCommand('echo "${EXTRA:-unset}"')}`,
+        ).toBe('unset\n');
       });
 
       it("uses the image's workdir, then defaultWorkdir, then the exec workdir", async () => {
-        expect(await text(shared, 'pwd')).toBe(`${imageWorkdir}\n`);
+        expect(await text(shared, 'pwd'), `stdout of ${describeCommand('pwd')}`).toBe(`${imageWorkdir}\n`);
         const withDefault = await started({ defaultWorkdir: '/tmp/snapbox-default-workdir' });
-        expect(await text(withDefault, 'pwd')).toBe('/tmp/snapbox-default-workdir\n');
-        expect(await text(withDefault, ['pwd'])).toBe('/tmp/snapbox-default-workdir\n');
+        expect(await text(withDefault, 'pwd'), `stdout of ${describeCommand('pwd')}`).toBe(
+          '/tmp/snapbox-default-workdir\n',
+        );
+        expect(await text(withDefault, ['pwd']), `stdout of ${describeCommand(['pwd'])}`).toBe(
+          '/tmp/snapbox-default-workdir\n',
+        );
         await text(withDefault, 'mkdir -p /tmp/other');
-        expect((await withDefault.exec('pwd', { workdir: '/tmp/other' })).stdout).toBe('/tmp/other\n');
+        expect((await withDefault.exec('pwd', { workdir: '/tmp/other' })).stdout, 'stdout').toBe('/tmp/other\n');
         await withDefault.stop();
       });
 
       it('decodes UTF-8, replacing invalid bytes instead of throwing', async () => {
-        expect(await text(shared, ['printf', '%s\\n', 'héllo wörld ✓ 日本'])).toBe('héllo wörld ✓ 日本\n');
+        expect(
+          await text(shared, ['printf', '%s\\n', 'héllo wörld ✓ 日本']),
+          `stdout of ${describeCommand(['printf', '%s\\n', 'héllo wörld ✓ 日本'])}`,
+        ).toBe('héllo wörld ✓ 日本\n');
         const invalid = await shared.exec("printf '\\377\\376abc'");
         expect(invalid.exitCode).toBe(0);
-        expect(invalid.stdout).toBe('\uFFFD\uFFFDabc');
+        expect(invalid.stdout, 'stdout').toBe('\uFFFD\uFFFDabc');
       });
 
       it('bounds what it keeps with maxOutputBytes and says so', async () => {
@@ -248,8 +355,8 @@ export function describeContainerConformance(options: ConformanceOptions): void 
         });
         expect(capped.exitCode).toBe(0);
         expect(capped.truncated).toBe(true);
-        expect(capped.stdout).toBe(full.stdout.slice(0, 1000));
-        expect(capped.stderr).toBe('done\n');
+        expect(capped.stdout, 'stdout').toBe(full.stdout.slice(0, 1000));
+        expect(capped.stderr, 'stderr').toBe('done\n');
         expect(seen.join('')).toBe(full.stdout);
       });
 
@@ -268,7 +375,7 @@ export function describeContainerConformance(options: ConformanceOptions): void 
         });
         expect(firstChunkBeforeEnd).toBe(true);
         expect(errs.join('')).toBe('warn\n');
-        expect(result.stdout).toBe('first\nsecond\n');
+        expect(result.stdout, 'stdout').toBe('first\nsecond\n');
       });
 
       it('kills a command at its timeout and keeps the partial output', async () => {
@@ -281,13 +388,15 @@ export function describeContainerConformance(options: ConformanceOptions): void 
           );
         expect(ExecTimeoutError.isInstance(error)).toBe(true);
         const partial = (error as ExecTimeoutError).result;
-        expect(partial.output).toBe('before\n');
+        expect(partial.output, 'output').toBe('before\n');
         expect(partial.exitCode).toBe(-1);
         expect((error as ExecTimeoutError).timeoutMs).toBe(700);
         expect(Date.now() - began).toBeLessThan(2900);
         await new Promise((resolve) => setTimeout(resolve, 3000));
         expect((await shared.exec(['test', '-e', '/tmp/snapbox-late-marker'])).exitCode).toBe(1);
-        expect(await text(shared, 'echo still usable')).toBe('still usable\n');
+        expect(await text(shared, 'echo still usable'), `stdout of ${describeCommand('echo still usable')}`).toBe(
+          'still usable\n',
+        );
       });
 
       it.skipIf(options.unsupported?.backgroundProcessKill !== undefined)(
@@ -300,7 +409,7 @@ export function describeContainerConformance(options: ConformanceOptions): void 
               (e: unknown) => e,
             );
           expect(ExecTimeoutError.isInstance(error)).toBe(true);
-          expect((error as ExecTimeoutError).result.stdout).toBe('started\n');
+          expect((error as ExecTimeoutError).result.stdout, 'stdout').toBe('started\n');
           await new Promise((resolve) => setTimeout(resolve, 2500));
           expect((await shared.exec(['test', '-e', '/tmp/snapbox-bg-marker'])).exitCode).toBe(1);
         },
@@ -318,11 +427,11 @@ export function describeContainerConformance(options: ConformanceOptions): void 
           (e: unknown) => e,
         );
         expect(ExecAbortedError.isInstance(error)).toBe(true);
-        expect((error as ExecAbortedError).result.stdout).toBe('before\n');
+        expect((error as ExecAbortedError).result.stdout, 'stdout').toBe('before\n');
         expect((error as ExecAbortedError).cause).toBe(reason);
         const already = AbortSignal.abort();
         await expect(shared.exec('echo never', { signal: already })).rejects.toSatisfy(ExecAbortedError.isInstance);
-        expect(await text(shared, 'echo usable')).toBe('usable\n');
+        expect(await text(shared, 'echo usable'), `stdout of ${describeCommand('echo usable')}`).toBe('usable\n');
       });
 
       it('rejects bad arguments with InvalidArgumentError naming them', async () => {
@@ -357,7 +466,10 @@ export function describeContainerConformance(options: ConformanceOptions): void 
         const bytes = new Uint8Array(256 * 4).map((_, index) => index % 256);
         await writeFile(join(dir, 'in.bin'), bytes);
         await shared.uploadFile(join(dir, 'in.bin'), '/tmp/nested/deeper/in.bin');
-        expect(await text(shared, 'wc -c < /tmp/nested/deeper/in.bin')).toMatch(/^\s*1024\n$/);
+        expect(
+          await text(shared, 'wc -c < /tmp/nested/deeper/in.bin'),
+          `stdout of ${describeCommand('wc -c < /tmp/nested/deeper/in.bin')}`,
+        ).toMatch(/^\s*1024\n$/);
         await shared.downloadFile('/tmp/nested/deeper/in.bin', join(dir, 'new/parent/out.bin'));
         expect(new Uint8Array(await readFile(join(dir, 'new/parent/out.bin')))).toEqual(bytes);
       });
@@ -369,7 +481,9 @@ export function describeContainerConformance(options: ConformanceOptions): void 
         await shared.uploadFiles(
           names.map((name) => ({ localPath: join(dir, name), remotePath: `/tmp/many/${name}` })),
         );
-        expect(await text(shared, 'cat /tmp/many/d.txt')).toBe('content of d.txt');
+        expect(await text(shared, 'cat /tmp/many/d.txt'), `stdout of ${describeCommand('cat /tmp/many/d.txt')}`).toBe(
+          'content of d.txt',
+        );
         await shared.downloadFiles(
           names.map((name) => ({ remotePath: `/tmp/many/${name}`, localPath: join(dir, 'back', name) })),
         );
@@ -424,8 +538,14 @@ export function describeContainerConformance(options: ConformanceOptions): void 
         }
         await mkdir(join(source, 'empty-folder'), { recursive: true });
         await shared.uploadDir(source, '/tmp/tree/target');
-        expect(await text(shared, ['cat', '/tmp/tree/target/with space/it\'s "quoted".txt'])).toBe('quotes');
-        expect(await text(shared, ['cat', '/tmp/tree/target/a/b/c/deep.txt'])).toBe('deep');
+        expect(
+          await text(shared, ['cat', '/tmp/tree/target/with space/it\'s "quoted".txt']),
+          `stdout of ${describeCommand(['cat', '/tmp/tree/target/with space/it\'s "quoted".txt'])}`,
+        ).toBe('quotes');
+        expect(
+          await text(shared, ['cat', '/tmp/tree/target/a/b/c/deep.txt']),
+          `stdout of ${describeCommand(['cat', '/tmp/tree/target/a/b/c/deep.txt'])}`,
+        ).toBe('deep');
         expect((await shared.exec(['test', '-d', '/tmp/tree/target/empty-folder'])).exitCode).toBe(0);
 
         const back = join(dir, 'back', 'nested');
@@ -487,6 +607,76 @@ export function describeContainerConformance(options: ConformanceOptions): void 
       });
     });
 
+    describe('declared capabilities', () => {
+      const declared = options.unsupported ?? {};
+      const refused = async (makeContainer: () => Container): Promise<unknown> => {
+        try {
+          const container = makeContainer();
+          live.add(container);
+          await container.start();
+          return undefined;
+        } catch (error) {
+          return error;
+        }
+      };
+
+      if (declared.fromDockerfile !== undefined) {
+        it(`refuses fromDockerfile with a typed error, as declared (${declared.fromDockerfile})`, async () => {
+          const dir = await localDir('dockerfile');
+          await writeFile(join(dir, 'Dockerfile'), `FROM ${image}\n`);
+          const error = await refused(() =>
+            factory.fromDockerfile({ dockerfilePath: join(dir, 'Dockerfile'), ...options.containerOptions }),
+          );
+          // Unsupported, or the builder it needs cannot be reached: either way refused, not ignored.
+          const typed = UnsupportedCapabilityError.isInstance(error) || BackendUnavailableError.isInstance(error);
+          expect(typed, String(error)).toBe(true);
+        });
+      } else {
+        it('builds from a Dockerfile whose base is the test image', async () => {
+          const dir = await localDir('dockerfile');
+          await writeFile(join(dir, 'Dockerfile'), `FROM ${image}\nRUN mkdir -p /built && echo ran > /built/run.txt\n`);
+          const built = factory.fromDockerfile({
+            dockerfilePath: join(dir, 'Dockerfile'),
+            ...options.containerOptions,
+          });
+          live.add(built);
+          await built.start();
+          expect(await text(built, 'cat /built/run.txt'), 'stdout of cat /built/run.txt').toBe('ran\n');
+          await built.stop();
+        });
+      }
+
+      for (const resource of ['cpu', 'memoryMiB', 'diskGiB', 'gpu'] as const) {
+        const value = probeValues[resource];
+        const reason = declared.resources?.[resource];
+        if (reason !== undefined) {
+          it(`refuses resources.${resource} with UnsupportedCapabilityError, as declared (${reason})`, async () => {
+            const error = await refused(() => make({ resources: { [resource]: value } }));
+            expect(UnsupportedCapabilityError.isInstance(error), String(error)).toBe(true);
+            expect((error as UnsupportedCapabilityError).capability).toBe(`resources.${resource}`);
+          });
+          continue;
+        }
+        it(`enforces resources.${resource} or refuses it with UnsupportedCapabilityError, never ignores it`, async () => {
+          let container: Container;
+          try {
+            container = make({ resources: { [resource]: value } });
+            live.add(container);
+            await container.start();
+          } catch (error) {
+            expect(UnsupportedCapabilityError.isInstance(error), String(error)).toBe(true);
+            return;
+          }
+          const probe = options.probeResource ?? probeFromInside;
+          const seen = await probe(container, resource);
+          expect(seen, `the ${resource} limit seen in the container`).toBeDefined();
+          if (resource === 'diskGiB') expect(seen as number).toBeLessThanOrEqual(value * 1.05);
+          else expect(seen as number).toBeCloseTo(value, 1);
+          await container.stop();
+        });
+      }
+    });
+
     describe.skipIf(!snapshotsTested)(
       `snapshots${snapshotsUnsupported ? ` (not supported: ${snapshotsUnsupported})` : ''}`,
       () => {
@@ -516,14 +706,22 @@ export function describeContainerConformance(options: ConformanceOptions): void 
         it('restores are independent of each other, of the source and of the snapshot', async () => {
           const first = await restored(source, baseSnapshot);
           const second = await restored(source, baseSnapshot);
-          expect(await text(first, 'cat /state/value')).toBe('original\n');
+          expect(await text(first, 'cat /state/value'), `stdout of ${describeCommand('cat /state/value')}`).toBe(
+            'original\n',
+          );
           await text(first, 'echo first > /state/value; echo new > /state/added');
-          expect(await text(second, 'cat /state/value')).toBe('original\n');
+          expect(await text(second, 'cat /state/value'), `stdout of ${describeCommand('cat /state/value')}`).toBe(
+            'original\n',
+          );
           expect((await second.exec(['test', '-e', '/state/added'])).exitCode).toBe(1);
           await text(source, 'echo source-changed > /state/value');
-          expect(await text(second, 'cat /state/value')).toBe('original\n');
+          expect(await text(second, 'cat /state/value'), `stdout of ${describeCommand('cat /state/value')}`).toBe(
+            'original\n',
+          );
           const third = await restored(source, baseSnapshot);
-          expect(await text(third, 'cat /state/value')).toBe('original\n');
+          expect(await text(third, 'cat /state/value'), `stdout of ${describeCommand('cat /state/value')}`).toBe(
+            'original\n',
+          );
           await Promise.all([first.stop(), second.stop(), third.stop()]);
           await text(source, 'echo original > /state/value');
         });
@@ -542,23 +740,34 @@ export function describeContainerConformance(options: ConformanceOptions): void 
           const childSnapshot = await child.snapshot();
           expect(childSnapshot).not.toBe(baseSnapshot);
           const grandchild = await restored(child, childSnapshot);
-          expect(await text(grandchild, 'cat /state/value')).toBe('generation-2\n');
+          expect(await text(grandchild, 'cat /state/value'), `stdout of ${describeCommand('cat /state/value')}`).toBe(
+            'generation-2\n',
+          );
           const sibling = await restored(child, baseSnapshot);
-          expect(await text(sibling, 'cat /state/value')).toBe('original\n');
+          expect(await text(sibling, 'cat /state/value'), `stdout of ${describeCommand('cat /state/value')}`).toBe(
+            'original\n',
+          );
           await Promise.all([child.stop(), grandchild.stop(), sibling.stop()]);
           await source.deleteSnapshot(childSnapshot);
         });
 
         it('does not bake the start env into the snapshot', async () => {
-          // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template
-          expect(await text(source, 'echo "${SNAPBOX_SECRET:-unset}"')).toBe('do-not-bake\n');
+          expect(
+            await text(source, 'echo "${SNAPBOX_SECRET:-unset}"'),
+            `stdout of ${describeCommand('echo "${SNAPBOX_SECRET:-unset}"')}`,
+          ).toBe('do-not-bake\n');
           const copy = await restored(source, baseSnapshot);
-          // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template
-          expect(await text(copy, 'echo "${SNAPBOX_SECRET:-unset}"')).toBe('unset\n');
+          expect(
+            await text(copy, 'echo "${SNAPBOX_SECRET:-unset}"'),
+            `stdout of ${describeCommand('echo "${SNAPBOX_SECRET:-unset}"')}`,
+          ).toBe('unset\n');
           const withOwnEnv = source.fromSnapshot(baseSnapshot);
           live.add(withOwnEnv);
           await withOwnEnv.start({ env: { SNAPBOX_SECRET: 'own' } });
-          expect(await text(withOwnEnv, 'echo "$SNAPBOX_SECRET"')).toBe('own\n');
+          expect(
+            await text(withOwnEnv, 'echo "$SNAPBOX_SECRET"'),
+            `stdout of ${describeCommand('echo "$SNAPBOX_SECRET"')}`,
+          ).toBe('own\n');
           await Promise.all([copy.stop(), withOwnEnv.stop()]);
         });
 
@@ -568,13 +777,19 @@ export function describeContainerConformance(options: ConformanceOptions): void 
           await text(child, 'echo child > /state/value');
           const childSnapshot = await child.snapshot();
           await source.deleteSnapshot(parent);
-          expect(await text(child, 'cat /state/value')).toBe('child\n');
+          expect(await text(child, 'cat /state/value'), `stdout of ${describeCommand('cat /state/value')}`).toBe(
+            'child\n',
+          );
           const fromChild = await restored(source, childSnapshot);
-          expect(await text(fromChild, 'cat /state/value')).toBe('child\n');
+          expect(await text(fromChild, 'cat /state/value'), `stdout of ${describeCommand('cat /state/value')}`).toBe(
+            'child\n',
+          );
           await source.deleteSnapshot(parent);
           await child.stop();
           source.deleteSnapshotSync(childSnapshot);
-          expect(await text(fromChild, 'cat /state/value')).toBe('child\n');
+          expect(await text(fromChild, 'cat /state/value'), `stdout of ${describeCommand('cat /state/value')}`).toBe(
+            'child\n',
+          );
           await fromChild.stop();
           await source.deleteSnapshot(childSnapshot);
           source.deleteSnapshotSync(childSnapshot);
@@ -591,6 +806,32 @@ export function describeContainerConformance(options: ConformanceOptions): void 
           );
           expect(SnapshotNotFoundError.isInstance(error)).toBe(true);
           expect((error as SnapshotNotFoundError).snapshotId).toBe(doomed);
+          // A failed start leaves nothing behind and the container created: start() may be retried.
+          expect(container.state).toBe('created');
+          const again = await container.start().catch((e: unknown) => e);
+          expect(SnapshotNotFoundError.isInstance(again), String(again)).toBe(true);
+          await container.stop();
+          const afterStop = await container.start().catch((e: unknown) => e);
+          expect(InvalidArgumentError.isInstance(afterStop)).toBe(true);
+          expect((afterStop as InvalidArgumentError).argument).toBe('start()');
+        });
+
+        it('never starts a foreign id given as a snapshot: refused at fromSnapshot or at start()', async () => {
+          const foreign = options.foreignSnapshotId ?? image;
+          let container: SnapshotableContainer | undefined;
+          const error = await (async () => {
+            container = source.fromSnapshot(foreign);
+            live.add(container);
+            await container.start();
+          })().then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+          const refused =
+            NotASnapshotError.isInstance(error) ||
+            (InvalidArgumentError.isInstance(error) && (error as InvalidArgumentError).argument === 'snapshotId');
+          expect(refused, `${String(error)}`).toBe(true);
+          expect(container?.state ?? 'never made').not.toBe('running');
         });
 
         it('refuses to delete what snapbox did not create, leaving it intact', async () => {
@@ -598,7 +839,7 @@ export function describeContainerConformance(options: ConformanceOptions): void 
           await expect(source.deleteSnapshot(foreign)).rejects.toSatisfy(NotASnapshotError.isInstance);
           expect(() => source.deleteSnapshotSync(foreign)).toThrow(/not a snapshot created by snapbox/);
           const stillThere = await started();
-          expect(await text(stillThere, 'echo alive')).toBe('alive\n');
+          expect(await text(stillThere, 'echo alive'), `stdout of ${describeCommand('echo alive')}`).toBe('alive\n');
           await stillThere.stop();
           await expect(source.deleteSnapshot('')).rejects.toSatisfy(InvalidArgumentError.isInstance);
         });
@@ -611,19 +852,100 @@ export function describeContainerConformance(options: ConformanceOptions): void 
           expect(again.backend).toBe(source.backend);
           live.add(again);
           await again.start();
-          expect(await text(again, 'cat /state/value')).toBe('original\n');
+          expect(await text(again, 'cat /state/value'), `stdout of ${describeCommand('cat /state/value')}`).toBe(
+            'original\n',
+          );
           const viaFactory = snapFactory.fromSnapshot({ snapshotId: baseSnapshot });
           live.add(viaFactory);
           await viaFactory.start();
-          expect(await text(viaFactory, 'cat /state/value')).toBe('original\n');
+          expect(await text(viaFactory, 'cat /state/value'), `stdout of ${describeCommand('cat /state/value')}`).toBe(
+            'original\n',
+          );
           await Promise.all([again.stop(), viaFactory.stop()]);
           expect(() => source.fromSnapshot('')).toThrow(/snapshotId/);
         });
 
+        it('a restore is seen the same through exec, readFile, downloadFile and downloadDir', async () => {
+          const writer = await restored(source, baseSnapshot);
+          await text(
+            writer,
+            'mkdir -p /state/tree/deep && echo nested > /state/tree/deep/file && echo top > /state/tree/top',
+          );
+          const snapshotId = await writer.snapshot();
+          const copy = await restored(writer, snapshotId);
+          expect(await text(copy, 'cat /state/tree/deep/file'), 'stdout of cat /state/tree/deep/file').toBe('nested\n');
+          expect(new TextDecoder().decode(await copy.readFile('/state/tree/deep/file')), 'readFile').toBe('nested\n');
+          const dir = await localDir('restore-read');
+          await copy.downloadFile('/state/value', join(dir, 'value'));
+          expect(await readFile(join(dir, 'value'), 'utf8'), 'downloadFile').toBe('original\n');
+          await copy.downloadDir('/state/tree', join(dir, 'tree'));
+          expect(await readFile(join(dir, 'tree', 'deep', 'file'), 'utf8'), 'downloadDir').toBe('nested\n');
+          expect(await readFile(join(dir, 'tree', 'top'), 'utf8'), 'downloadDir').toBe('top\n');
+          await Promise.all([writer.stop(), copy.stop()]);
+          await source.deleteSnapshot(snapshotId);
+        });
+
+        it('deleteSnapshotSync deletes, is idempotent, and a later start fails with SnapshotNotFoundError', async () => {
+          const doomed = await source.snapshot();
+          source.deleteSnapshotSync(doomed);
+          source.deleteSnapshotSync(doomed);
+          await source.deleteSnapshot(doomed);
+          const container = source.fromSnapshot(doomed);
+          live.add(container);
+          await expect(container.start()).rejects.toSatisfy(SnapshotNotFoundError.isInstance);
+          expect(() => source.deleteSnapshotSync('')).toThrow(/snapshotId/);
+        });
+
+        const depth = options.lineageDepth ?? 3;
+        it(
+          `restores the end of a ${depth}-generation lineage with every generation's changes`,
+          async () => {
+            let current: SnapshotableContainer = await restored(source, baseSnapshot);
+            const taken: string[] = [];
+            for (let generation = 1; generation <= depth; generation++) {
+              await text(
+                current,
+                `echo ${generation} > /state/generation-${generation}; echo ${generation} > /state/latest`,
+              );
+              const snapshotId = await current.snapshot();
+              taken.push(snapshotId);
+              await current.stop();
+              current = await restored(current, snapshotId);
+            }
+            expect(await text(current, 'cat /state/latest'), 'stdout of cat /state/latest').toBe(`${depth}\n`);
+            const listed = (await text(current, ['ls', '/state'])).split('\n');
+            const generations = listed.filter((entry) => entry.startsWith('generation-')).sort();
+            expect(generations, 'the generation files in ls /state').toEqual(
+              Array.from({ length: depth }, (_, index) => `generation-${index + 1}`).sort(),
+            );
+            expect(await text(current, 'cat /state/value'), 'stdout of cat /state/value').toBe('original\n');
+            await current.stop();
+            for (const snapshotId of taken) await source.deleteSnapshot(snapshotId);
+          },
+          Math.max(timeout, depth * 15_000),
+        );
+
+        it.skipIf(options.foreignLookalike === undefined)(
+          `refuses an id shaped like its own that snapbox did not create, leaving it intact${options.foreignLookalike === undefined ? ' (not given: foreignLookalike)' : ''}`,
+          async () => {
+            const lookalike = options.foreignLookalike as NonNullable<ConformanceOptions['foreignLookalike']>;
+            const id = await lookalike.create();
+            try {
+              await expect(source.deleteSnapshot(id)).rejects.toSatisfy(NotASnapshotError.isInstance);
+              expect(() => source.deleteSnapshotSync(id)).toThrow(/not a snapshot created by snapbox/);
+              expect(await lookalike.exists(id)).toBe(true);
+            } finally {
+              await lookalike.remove(id);
+            }
+          },
+        );
+
         it('a kept snapshot is an ordinary snapshot until deleted', async () => {
           const kept = await source.snapshot({ keep: true });
           const copy = await restored(source, kept);
-          expect(await text(copy, 'cat /state/value')).toBe('original\n');
+          expect(await text(copy, 'cat /state/value'), `stdout of ${describeCommand('cat /state/value')}`).toBe(
+            'original\n',
+          );
           await copy.stop();
           await source.deleteSnapshot(kept);
         });

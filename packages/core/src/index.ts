@@ -1,3 +1,4 @@
+export * from './admin/index.js';
 export { BaseContainer, listLocalTree, type RemoteTree } from './base-container.js';
 export {
   type BlockingWorkerRequest,

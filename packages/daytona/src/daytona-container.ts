@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { chmod, mkdir, stat, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import {
   assertCommand,
   assertContainerOptions,
@@ -13,15 +12,11 @@ import {
   type ContainerSource,
   type ContainerState,
   currentSession,
-  describeCommand,
   type ExecOptions,
-  ExecOutputCollector,
   type ExecResult,
   type FileTransfer,
   ImageBuildError,
   InvalidArgumentError,
-  NotASnapshotError,
-  runExecWithDeadline,
   SnapboxError,
   type SnapshotableContainer,
   SnapshotNotFoundError,
@@ -29,26 +24,23 @@ import {
   UnsupportedCapabilityError,
 } from '@snapbox/core';
 import type { DaytonaClient, DaytonaCreateParams, DaytonaSandbox } from './client-types.js';
-import { delay, mapConcurrent } from './concurrency.js';
 import type { DaytonaConnection } from './connection.js';
 import { daytonaLog as log } from './debug-logs.js';
 import { type ErrorContext, toSnapboxError } from './error-mapping.js';
-import { buildExecScript, buildKillScript } from './exec-script.js';
+import { runSandboxExec } from './exec-runner.js';
 import { trackForExit, untrackForExit } from './exit-cleanup.js';
+import { downloadFromSandbox, makeSandboxFolders, uploadToSandbox } from './file-transfer.js';
 import { containerLabelKey, sandboxLabels } from './labels.js';
-import { deleteSandbox, deleteSnapshotByName } from './remote-cleanup.js';
+import { deleteSandbox } from './remote-cleanup.js';
 import { toDaytonaResources } from './resources.js';
 import { messageOf, statusOf } from './sdk-error-info.js';
-import { isSnapboxSnapshotName, nextSnapshotName } from './snapshot-names.js';
-import type { SyncErrorInfo } from './sync-protocol.js';
+import { deleteSnapshot, deleteSnapshotSync, takeSnapshot } from './snapshots.js';
+import { fromSyncError } from './sync-protocol.js';
 import { runSyncJob } from './sync-runner.js';
 
 /** Where a Daytona sandbox's filesystem comes from (core's `ContainerSource`). */
 export type DaytonaSource = ContainerSource;
 
-const fileCallConcurrency = 8;
-const exitCodePolls = 50;
-const exitCodePollMs = 100;
 const buildLogLines = 60;
 const failedSnapshotStates = new Set(['error', 'build_failed', 'removing']);
 let generatedNames = 0;
@@ -343,79 +335,16 @@ export class DaytonaContainer extends BaseContainer implements SnapshotableConta
     this.assertRunning('exec');
     assertCommand(command);
     assertExecOptions(options);
-    const sandbox = this.#sandbox as DaytonaSandbox;
-    const collector = new ExecOutputCollector(options);
-    const marker = randomUUID();
-    const session = `snapbox-exec-${marker}`;
-    const context: ErrorContext = { operation: `exec ${describeCommand(command)}`, container: this.name };
-    let sessionMade = false;
-    try {
-      return await runExecWithDeadline({
-        command,
-        options,
-        collector,
-        // The kill returns once the processes are gone; the log stream adds nothing after it.
-        drainMs: 0,
-        run: async () => {
-          const script = buildExecScript({
-            command,
-            workdir: options?.workdir ?? this.#options.defaultWorkdir,
-            env: { ...this.#env, ...options?.env },
-            marker,
-          });
-          await this.#connection.call(context, false, () => sandbox.process.createSession(session));
-          sessionMade = true;
-          const launched = await this.#connection.call(context, false, () =>
-            sandbox.process.executeSessionCommand(session, { command: script, runAsync: true }),
-          );
-          const logs = sandbox.process.getSessionCommandLogs(
-            session,
-            launched.cmdId,
-            (chunk) => collector.push('stdout', chunk),
-            (chunk) => collector.push('stderr', chunk),
-          );
-          try {
-            await logs;
-          } catch (error) {
-            // A broken log stream: the command must not outlive the call either.
-            await this.#kill(sandbox, marker, context);
-            throw toSnapboxError(error, { ...context, endpoint: this.#connection.endpoint });
-          }
-          return await this.#exitCode(sandbox, session, launched.cmdId, context);
-        },
-        kill: () => this.#kill(sandbox, marker, context),
-      });
-    } finally {
-      if (sessionMade) this.#inBackground(() => sandbox.process.deleteSession(session));
-    }
-  }
-
-  async #exitCode(sandbox: DaytonaSandbox, session: string, commandId: string, context: ErrorContext): Promise<number> {
-    // The log stream can close a moment before the session records the exit status.
-    for (let poll = 0; poll < exitCodePolls; poll += 1) {
-      const status = await this.#connection.call(context, true, () =>
-        sandbox.process.getSessionCommand(session, commandId),
-      );
-      if (typeof status.exitCode === 'number') return status.exitCode;
-      await delay(exitCodePollMs);
-    }
-    throw new SnapboxError('EXEC_STATUS_UNKNOWN', {
-      message: `The command ended but Daytona reported no exit status for it in ${(exitCodePolls * exitCodePollMs) / 1000} s: ${context.operation}`,
+    return runSandboxExec({
+      connection: this.#connection,
+      sandbox: this.#sandbox as DaytonaSandbox,
+      containerName: this.name,
+      command,
+      options,
+      env: { ...this.#env, ...options?.env },
+      workdir: options?.workdir ?? this.#options.defaultWorkdir,
+      inBackground: (work) => this.#inBackground(work),
     });
-  }
-
-  async #kill(sandbox: DaytonaSandbox, marker: string, context: ErrorContext): Promise<void> {
-    const killContext = { ...context, operation: `kill the processes of ${context.operation}` };
-    const session = `snapbox-kill-${marker}`;
-    await this.#connection.call(killContext, false, () => sandbox.process.createSession(session));
-    try {
-      // Killing twice is harmless, so this call is retried like a read.
-      await this.#connection.call(killContext, true, () =>
-        sandbox.process.executeSessionCommand(session, { command: buildKillScript(marker), runAsync: false }, 60),
-      );
-    } finally {
-      this.#inBackground(() => sandbox.process.deleteSession(session));
-    }
   }
 
   /** Runs cleanup that the caller need not wait for; `stop()` waits for it before deleting. */
@@ -429,86 +358,17 @@ export class DaytonaContainer extends BaseContainer implements SnapshotableConta
   async uploadFiles(files: readonly FileTransfer[]): Promise<void> {
     this.assertRunning('uploadFiles');
     assertFileTransfers(files, 'files');
-    if (files.length === 0) return;
-    const sandbox = this.#sandbox as DaytonaSandbox;
-    const entries = await Promise.all(
-      files.map(async (file, index) => {
-        const localPath = resolve(file.localPath);
-        const info = await stat(localPath).catch(() => undefined);
-        if (!info?.isFile()) {
-          throw new InvalidArgumentError({
-            argument: `files[${index}].localPath`,
-            message: `${localPath} is not an existing file`,
-          });
-        }
-        return { localPath, remotePath: file.remotePath, mode: info.mode & 0o7777 };
-      }),
-    );
-    const context = { operation: 'upload files', container: this.name };
-    // The service creates parent folders and writes every file with mode 0644.
-    await this.#connection.call(context, true, () =>
-      sandbox.fs.uploadFiles(entries.map((entry) => ({ source: entry.localPath, destination: entry.remotePath }))),
-    );
-    await mapConcurrent(
-      entries.filter((entry) => entry.mode !== 0o644),
-      fileCallConcurrency,
-      (entry) =>
-        this.#connection.call({ ...context, remotePath: entry.remotePath }, true, () =>
-          sandbox.fs.setFilePermissions(entry.remotePath, { mode: entry.mode.toString(8) }),
-        ),
-    );
+    await uploadToSandbox(this.#connection, this.#sandbox as DaytonaSandbox, this.name, files);
   }
 
   async downloadFiles(files: readonly FileTransfer[]): Promise<void> {
     this.assertRunning('downloadFiles');
     assertFileTransfers(files, 'files');
-    if (files.length === 0) return;
-    const sandbox = this.#sandbox as DaytonaSandbox;
-    const context = { operation: 'download files', container: this.name };
-    // File details first: they say what is missing (before anything is written locally), what
-    // is a folder, and each file's mode.
-    const details = await mapConcurrent(files, fileCallConcurrency, async (file, index) => {
-      const info = await this.#connection.call({ ...context, remotePath: file.remotePath }, true, () =>
-        sandbox.fs.getFileDetails(file.remotePath),
-      );
-      if (info.isDir) {
-        throw new InvalidArgumentError({
-          argument: `files[${index}].remotePath`,
-          message: `${file.remotePath} is a folder; use downloadDir`,
-        });
-      }
-      return info;
-    });
-    const targets = files.map((file) => ({ source: file.remotePath, destination: resolve(file.localPath) }));
-    const answers = await this.#connection.call(context, true, () => sandbox.fs.downloadFiles(targets));
-    for (const [index, target] of targets.entries()) {
-      const answer = answers.find((candidate) => candidate.source === target.source) ?? answers[index];
-      const info = details[index];
-      if (answer?.error !== undefined) {
-        // Some SDK versions report an empty file as "no data received" instead of writing it.
-        if (info?.size === 0 && /no data/i.test(answer.error)) {
-          await mkdir(dirname(target.destination), { recursive: true });
-          await writeFile(target.destination, '');
-        } else {
-          const statusCode = answer.errorDetails?.statusCode ?? (/not found/i.test(answer.error) ? 404 : undefined);
-          throw toSnapboxError(
-            { name: 'DaytonaError', message: answer.error, statusCode },
-            { ...context, remotePath: target.source, endpoint: this.#connection.endpoint },
-          );
-        }
-      }
-      const mode = Number.parseInt(info?.permissions ?? '', 8);
-      if (Number.isInteger(mode)) await chmod(target.destination, mode & 0o7777);
-    }
+    await downloadFromSandbox(this.#connection, this.#sandbox as DaytonaSandbox, this.name, files);
   }
 
   protected override async makeRemoteDirectories(remoteDirs: readonly string[]): Promise<void> {
-    const sandbox = this.#sandbox as DaytonaSandbox;
-    await mapConcurrent(remoteDirs, fileCallConcurrency, (dir) =>
-      this.#connection.call({ operation: `create folder ${dir}`, container: this.name }, true, () =>
-        sandbox.fs.createFolder(dir, '755'),
-      ),
-    );
+    await makeSandboxFolders(this.#connection, this.#sandbox as DaytonaSandbox, this.name, remoteDirs);
   }
 
   /**
@@ -530,49 +390,12 @@ export class DaytonaContainer extends BaseContainer implements SnapshotableConta
       });
     }
     const keep = options?.keep === true;
-    const taken = this.#snapshotQueue.then(() => this.#takeSnapshot(sandbox, keep));
+    const taken = this.#snapshotQueue.then(() => {
+      this.assertRunning('snapshot');
+      return takeSnapshot(this.#connection, sandbox, this.name, keep);
+    });
     this.#snapshotQueue = taken.catch(() => undefined);
     return taken;
-  }
-
-  async #takeSnapshot(sandbox: DaytonaSandbox, keep: boolean): Promise<string> {
-    this.assertRunning('snapshot');
-    const name = nextSnapshotName(keep);
-    const settings = this.#connection.settings;
-    const context: ErrorContext = {
-      operation: `snapshot to ${name}`,
-      container: this.name,
-      timeoutSeconds: settings.snapshotTimeoutSeconds,
-    };
-    // Tracked before it exists: if the call fails half-way, nobody has the name to delete it.
-    if (settings.cleanupOnExit) trackForExit('snapshot', name, this.#connection.syncSpec);
-    await this.#connection.call(context, false, () =>
-      (sandbox.createSnapshot as NonNullable<DaytonaSandbox['createSnapshot']>)(name, settings.snapshotTimeoutSeconds),
-    );
-    await this.#waitUntilActive(name, context);
-    if (keep) untrackForExit('snapshot', name);
-    return name;
-  }
-
-  async #waitUntilActive(name: string, context: ErrorContext): Promise<void> {
-    const client = await this.#connection.client();
-    const { snapshotTimeoutSeconds, pollIntervalMs } = this.#connection.settings;
-    const deadline = Date.now() + snapshotTimeoutSeconds * 1000;
-    for (;;) {
-      const info = await this.#connection.call({ ...context, snapshotId: name }, true, () => client.snapshot.get(name));
-      if (info.state === 'active') return;
-      if (failedSnapshotStates.has(info.state)) {
-        throw new SnapboxError('SNAPSHOT_FAILED', {
-          message: `Daytona could not complete snapshot ${name} of container ${this.name}: it is ${info.state}${info.errorReason ? ` (${info.errorReason})` : ''}.`,
-        });
-      }
-      if (Date.now() >= deadline) {
-        throw new SnapboxError('DAYTONA_TIMEOUT', {
-          message: `Snapshot ${name} of container ${this.name} was still ${info.state} after ${snapshotTimeoutSeconds} s; raise snapshotTimeoutSeconds in createDaytonaFactory.`,
-        });
-      }
-      await delay(pollIntervalMs);
-    }
   }
 
   fromSnapshot(snapshotId: string, options?: ContainerOptions): DaytonaContainer {
@@ -581,46 +404,10 @@ export class DaytonaContainer extends BaseContainer implements SnapshotableConta
   }
 
   async deleteSnapshot(snapshotId: string): Promise<void> {
-    assertOwnSnapshot(snapshotId);
-    const client = await this.#connection.client();
-    try {
-      await deleteSnapshotByName(client, snapshotId, this.#attempt);
-    } catch (error) {
-      throw toSnapboxError(error, { operation: `delete snapshot ${snapshotId}`, endpoint: this.#connection.endpoint });
-    }
-    untrackForExit('snapshot', snapshotId);
+    await deleteSnapshot(this.#connection, snapshotId);
   }
 
   deleteSnapshotSync(snapshotId: string): void {
-    assertOwnSnapshot(snapshotId);
-    const [outcome] = runSyncJob({ connection: this.#connection.syncSpec, sandboxes: [], snapshots: [snapshotId] });
-    if (outcome !== undefined && !outcome.ok) {
-      throw toSnapboxError(fromSyncError(outcome.error), {
-        operation: `delete snapshot ${snapshotId}`,
-        endpoint: this.#connection.endpoint,
-      });
-    }
-    untrackForExit('snapshot', snapshotId);
+    deleteSnapshotSync(this.#connection, snapshotId);
   }
-}
-
-/** Refuses to touch a snapshot this library did not name. */
-function assertOwnSnapshot(snapshotId: string): void {
-  assertNonEmptyString(snapshotId, 'snapshotId');
-  if (!isSnapboxSnapshotName(snapshotId)) {
-    throw new NotASnapshotError({
-      snapshotId,
-      reason: 'snapbox names its Daytona snapshots snapbox-<session>-<n> and deletes no others',
-    });
-  }
-}
-
-/** Rebuilds an error-like value from what the worker reported, for the error mapping. */
-function fromSyncError(info: SyncErrorInfo | undefined): Record<string, unknown> {
-  return {
-    name: info?.name ?? 'Error',
-    message: info?.message ?? 'unknown error',
-    statusCode: info?.statusCode,
-    code: info?.code,
-  };
 }

@@ -1,4 +1,11 @@
 export type {
+  DaytonaAdminClient,
+  DaytonaAdminSnapshotService,
+  DaytonaListedSandbox,
+  DaytonaListedSnapshot,
+  DaytonaSnapshotPage,
+} from './admin-client-types.js';
+export type {
   DaytonaClient,
   DaytonaClientConfig,
   DaytonaCreateParams,
@@ -10,6 +17,7 @@ export type {
   DaytonaSnapshotInfo,
   DaytonaSnapshotService,
 } from './client-types.js';
+export { createDaytonaAdmin, type DaytonaAdminOptions } from './daytona-admin.js';
 export { DaytonaContainer, type DaytonaSource } from './daytona-container.js';
 export { createDaytonaFactory, type DaytonaFactory, type DaytonaFactoryOptions } from './daytona-factory.js';
 export { QuotaExceededError } from './quota-exceeded-error.js';

@@ -56,3 +56,13 @@ export function toSyncErrorInfo(error: unknown): SyncErrorInfo {
   if (typeof record.code === 'string') info.code = record.code;
   return info;
 }
+
+/** Rebuilds an error-like value from what the worker reported, for the error mapping. */
+export function fromSyncError(info: SyncErrorInfo | undefined): Record<string, unknown> {
+  return {
+    name: info?.name ?? 'Error',
+    message: info?.message ?? 'unknown error',
+    statusCode: info?.statusCode,
+    code: info?.code,
+  };
+}

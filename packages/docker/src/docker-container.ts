@@ -163,7 +163,16 @@ export class DockerContainer extends BaseContainer implements SnapshotableContai
     }
     assertOptionalStringRecord(options?.env, 'options.env');
     this.#starting = this.#start(options?.env ?? {});
-    await this.#starting;
+    try {
+      await this.#starting;
+    } catch (error) {
+      // Nothing is left behind (#start removes what it created): back to `created`, so that
+      // start() may be retried (a stop() waiting for this start still wins: it runs after).
+      this.#starting = undefined;
+      this.#id = undefined;
+      this.#state = 'created';
+      throw error;
+    }
   }
 
   async #start(env: Record<string, string>): Promise<void> {

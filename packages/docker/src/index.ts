@@ -1,3 +1,5 @@
+export type { DockerAdminResource } from './admin-resources.js';
+export { createDockerAdmin } from './docker-admin.js';
 export type { DockerBackendOptions } from './docker-backend.js';
 export { type DockerConnection, describeEndpoint } from './docker-connection.js';
 export { DockerContainer, type DockerContainerOptions, type DockerSource } from './docker-container.js';

@@ -1,20 +1,23 @@
-import { currentSession, type OwnerRecord, ownerLiveness, snapboxLabels } from '@snapbox/core';
+import {
+  type ResourceOwner as CoreResourceOwner,
+  isSelectedForPrune,
+  ownerFromLabels,
+  snapboxLabels,
+  userLabels,
+} from '@snapbox/core';
 import type Docker from 'dockerode';
+import { buildResource, containerResource, snapshotResource } from './admin-resources.js';
 import { removeContainer } from './cleanup-actions.js';
 import { type DockerBackendOptions, resolveBackend } from './docker-backend.js';
 import { statusOf, wrapEngineError } from './docker-connection.js';
 import { normalizeImageId } from './engine-flavor.js';
 import { deleteSnapshotImage, reclaimDanglingSnapshots, snapshotIdOfTag } from './snapshot-images.js';
 
-/** The owner of a resource, from its labels, and whether it still runs. */
-export interface ResourceOwner extends OwnerRecord {
-  /** The session id of the owner process (label `org.snapbox.session`). */
-  session: string;
-  /** `'unknown'` when the owner ran on another host (its pid cannot be checked from here). */
-  liveness: 'alive' | 'dead' | 'unknown';
-  /** True for the process that is asking. */
-  isCurrentProcess: boolean;
-}
+/**
+ * The owner of a resource, from its labels, and whether it still runs: core's `ResourceOwner`,
+ * the same for every backend.
+ */
+export type ResourceOwner = CoreResourceOwner;
 
 /** A snapshot image made by snapbox. */
 export interface SnapshotInfo {
@@ -77,22 +80,6 @@ export interface BuildInfo {
   inUse: boolean;
 }
 
-function ownerOf(labels: Record<string, string>): ResourceOwner {
-  const owner: OwnerRecord = {
-    pid: Number(labels[snapboxLabels.ownerPid]),
-    host: labels[snapboxLabels.ownerHost] ?? '',
-    processStartedAt: Number(labels[snapboxLabels.ownerStartedAt]),
-  };
-  const session = labels[snapboxLabels.session] ?? '';
-  const isCurrentProcess = session === currentSession().id;
-  return { ...owner, session, isCurrentProcess, liveness: isCurrentProcess ? 'alive' : ownerLiveness(owner) };
-}
-
-/** Labels without snapbox's own bookkeeping. */
-function userLabels(labels: Record<string, string> | undefined): Record<string, string> {
-  return Object.fromEntries(Object.entries(labels ?? {}).filter(([key]) => !key.startsWith('org.snapbox.')));
-}
-
 const emptyToUndefined = (value: string | undefined) => (value === undefined || value === '' ? undefined : value);
 
 async function managed<T>(docker: Docker, action: string, call: () => Promise<T>): Promise<T> {
@@ -118,7 +105,7 @@ export async function listContainers(options: DockerBackendOptions = {}): Promis
       name: (container.Names?.[0] ?? '').replace(/^\//, ''),
       state: container.State,
       createdAt: new Date(container.Created * 1000),
-      owner: ownerOf(container.Labels ?? {}),
+      owner: ownerFromLabels(container.Labels ?? {}),
       parentSnapshot: emptyToUndefined(container.Labels?.[snapboxLabels.parentSnapshot]),
       baseImage: container.Labels?.[snapboxLabels.baseImage] ?? '',
       labels: userLabels(container.Labels),
@@ -140,7 +127,7 @@ export async function listSnapshots(options: DockerBackendOptions = {}): Promise
         createdAt: new Date(image.Created * 1000),
         sizeBytes: image.Size,
         keep: image.Labels?.[snapboxLabels.keep] === 'true',
-        owner: ownerOf(image.Labels ?? {}),
+        owner: ownerFromLabels(image.Labels ?? {}),
         parentSnapshot: emptyToUndefined(image.Labels?.[snapboxLabels.parentSnapshot]),
         baseImage: image.Labels?.[snapboxLabels.baseImage] ?? '',
         labels: userLabels(image.Labels),
@@ -166,7 +153,7 @@ export async function listBuilds(options: DockerBackendOptions = {}): Promise<Bu
       imageId: normalizeImageId(image.Id),
       createdAt: new Date(image.Created * 1000),
       sizeBytes: image.Size,
-      owner: ownerOf(image.Labels ?? {}),
+      owner: ownerFromLabels(image.Labels ?? {}),
       inUse: used.has(normalizeImageId(image.Id)),
     }));
 }
@@ -245,15 +232,6 @@ export interface PruneReport {
   errors: PruneFailure[];
 }
 
-function selected(owner: ResourceOwner, createdAt: Date, options: PruneOptions): boolean {
-  if (owner.isCurrentProcess) return false;
-  const oldEnough = options.olderThanMs === undefined || Date.now() - createdAt.getTime() > options.olderThanMs;
-  if (!oldEnough) return false;
-  if (options.allSessions) return true;
-  if (owner.liveness === 'dead') return true;
-  return owner.liveness === 'unknown' && options.olderThanMs !== undefined;
-}
-
 /**
  * Removes the containers and snapshots snapbox created whose owner process is gone (or, with
  * the options, older ones and those of other sessions). Never touches anything without the
@@ -262,25 +240,27 @@ function selected(owner: ResourceOwner, createdAt: Date, options: PruneOptions):
 export async function prune(options: PruneOptions = {}): Promise<PruneReport> {
   const { docker, repository } = resolveBackend({ ...options, watchdog: false });
   const accept = options.filter ?? (() => true);
+  // The rule every backend shares (core's isSelectedForPrune), on each resource as core sees it.
+  const rule = {
+    olderThanMs: options.olderThanMs,
+    allSessions: options.allSessions,
+    includeKept: options.includeKept,
+    includeBuilds: options.includeBuilds,
+  };
+  const now = Date.now();
   const containers =
     options.includeContainers === false
       ? []
       : (await listContainers(options)).filter(
-          (c) => selected(c.owner, c.createdAt, options) && accept({ kind: 'container', resource: c }),
+          (c) => isSelectedForPrune(containerResource(c), rule, now) && accept({ kind: 'container', resource: c }),
         );
   const snapshots = (await listSnapshots(options)).filter(
-    (s) =>
-      selected(s.owner, s.createdAt, options) &&
-      (!s.keep || options.includeKept === true) &&
-      accept({ kind: 'snapshot', resource: s }),
+    (s) => isSelectedForPrune(snapshotResource(s), rule, now) && accept({ kind: 'snapshot', resource: s }),
   );
   const builds =
     options.includeBuilds === true
       ? (await listBuilds(options)).filter(
-          (build) =>
-            !build.inUse &&
-            (options.olderThanMs === undefined || Date.now() - build.createdAt.getTime() > options.olderThanMs) &&
-            accept({ kind: 'build', resource: build }),
+          (build) => isSelectedForPrune(buildResource(build), rule, now) && accept({ kind: 'build', resource: build }),
         )
       : [];
   const report: PruneReport = { dryRun: options.dryRun === true, containers, snapshots, builds, errors: [] };

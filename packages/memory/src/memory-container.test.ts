@@ -11,6 +11,7 @@ import {
   isSnapshotableFactory,
   NotASnapshotError,
   SnapshotNotFoundError,
+  UnsupportedCapabilityError,
 } from '@snapbox/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -20,7 +21,52 @@ import {
   type MemoryFactory,
 } from './memory-container.js';
 
-describeContainerConformance({ name: 'memory', factory: createMemoryFactory(), image: 'memory:base' });
+// Another factory's snapshot: an id shaped exactly like this factory's own, that it did not make.
+const otherFactory = createMemoryFactory();
+describeContainerConformance({
+  name: 'memory',
+  factory: createMemoryFactory(),
+  image: 'memory:base',
+  foreignLookalike: {
+    async create() {
+      const container = otherFactory.fromImage({ image: 'memory:base' });
+      await container.start();
+      const id = await container.snapshot();
+      await container.stop();
+      return id;
+    },
+    async exists(id) {
+      return otherFactory.listSnapshots().some((snapshot) => snapshot.id === id);
+    },
+    async remove(id) {
+      await otherFactory.fromImage({ image: 'memory:base' }).deleteSnapshot(id);
+    },
+  },
+  unsupported: {
+    resources: {
+      cpu: 'the memory backend runs nothing real to limit',
+      memoryMiB: 'the memory backend runs nothing real to limit',
+      diskGiB: 'the memory backend runs nothing real to limit',
+      gpu: 'the memory backend runs nothing real to limit',
+    },
+  },
+});
+
+it('refuses resources it cannot enforce, and records them when asked to', async () => {
+  const refusing = createMemoryFactory().fromImage({ image: 'memory:base', resources: { memoryMiB: 64 } });
+  const error = await refusing.start().catch((caught: unknown) => caught);
+  expect(UnsupportedCapabilityError.isInstance(error)).toBe(true);
+  expect((error as UnsupportedCapabilityError).capability).toBe('resources.memoryMiB');
+  expect(refusing.state).toBe('created');
+  const recording = createMemoryFactory({ resources: 'record' }).fromImage({
+    image: 'memory:base',
+    resources: { cpu: 2 },
+  });
+  await recording.start();
+  expect(recording.resources).toEqual({ cpu: 2 });
+  await recording.stop();
+  expect(() => createMemoryFactory({ resources: 'ignore' as 'record' })).toThrow(/options\.resources/);
+});
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 
@@ -298,7 +344,7 @@ describe('memory backend specifics', () => {
 
   describe('containers', () => {
     it('refuses a second start with a clear message and records labels and resources', async () => {
-      const factory = createMemoryFactory();
+      const factory = createMemoryFactory({ resources: 'record' });
       const container = factory.fromImage({
         image: 'memory:base',
         labels: { team: 'rl' },

@@ -26,6 +26,7 @@ import {
   type SnapshotableContainer,
   type SnapshotableContainerFactory,
   type SnapshotOptions,
+  UnsupportedCapabilityError,
 } from '@snapbox/core';
 import { FsError, fileContent, type MemoryFileTree } from './memory-file-tree.js';
 import { MemorySession, type MemorySnapshotInfo, type MemorySource } from './memory-session.js';
@@ -129,6 +130,13 @@ export interface MemoryFactoryOptions {
   /** Answers `exec` calls before the built-in shell does; see {@link MemoryExecHandler}. */
   exec?: MemoryExecHandler;
   /**
+   * What `start()` does with `resources`, which the memory backend cannot enforce. Default
+   * `'reject'`: `UnsupportedCapabilityError`, as for any backend that cannot do what is asked.
+   * `'record'`: start anyway and keep them in {@link MemoryContainer.resources}, for a unit test
+   * that checks what its code asks for.
+   */
+  resources?: 'reject' | 'record';
+  /**
    * Images by name. Every image starts from the base tree (`/bin`, `/etc`, `/root`, `/tmp`,
    * ...); an entry here adds files (a string is UTF-8; `{ content, mode }` sets the mode), the
    * image's working directory (default `/`) and its environment. Names not listed get the
@@ -218,8 +226,9 @@ function toBytes(chunk: string | Uint8Array): Uint8Array {
  *
  * Create it with {@link createMemoryFactory}. What it does not do: run real programs (only
  * `sh`/`bash` scripts and the built-in commands; anything else answers 127, or is handled by
- * the factory's `exec` handler), enforce resource limits (they are recorded in
- * {@link MemoryContainer.resources}), or persist anything after the process.
+ * the factory's `exec` handler), enforce resource limits (`start()` refuses them, or records
+ * them in {@link MemoryContainer.resources} with the factory's `resources: 'record'`), or persist
+ * anything after the process.
  *
  * The shell understands lists (`;`, `&&`, `||`, newlines), pipes, `( ... )`, `{ ...; }`, `&`,
  * `if`/`while`/`until`/`for`, quoting, `$VAR`/`${VAR:-x}`/`${#VAR}`/`${VAR%pattern}` and friends,
@@ -241,7 +250,7 @@ export class MemoryContainer extends BaseContainer implements SnapshotableContai
   readonly source: MemorySource;
   /** The labels given at creation. */
   readonly labels: Readonly<Record<string, string>>;
-  /** The resources asked for at creation: recorded for assertions, not enforced. */
+  /** The resources asked for at creation: recorded for assertions, never enforced (see `MemoryFactoryOptions.resources`). */
   readonly resources: Readonly<Resources>;
 
   readonly #session: MemorySession;
@@ -289,6 +298,7 @@ export class MemoryContainer extends BaseContainer implements SnapshotableContai
    * @throws SnapshotNotFoundError when the snapshot was deleted.
    * @throws ImageBuildError when the Dockerfile cannot be read or a `RUN` fails.
    * @throws InvalidArgumentError when called twice or after `stop()`.
+   * @throws UnsupportedCapabilityError for `resources`, unless the factory records them.
    */
   async start(options?: { env?: Record<string, string> }): Promise<void> {
     if (this.#startCalled || this.#state !== 'created') {
@@ -302,7 +312,21 @@ export class MemoryContainer extends BaseContainer implements SnapshotableContai
     }
     assertOptionalStringRecord(options?.env, 'options.env');
     this.#startCalled = true;
-    const image = await this.#session.materialize(this.source);
+    const asked = Object.entries(this.resources).filter(([, value]) => value !== undefined);
+    if (asked.length > 0 && this.#session.resources !== 'record') {
+      this.#startCalled = false;
+      throw new UnsupportedCapabilityError({
+        capability: `resources.${asked[0]?.[0]}`,
+        backend: 'memory',
+        detail:
+          "the memory backend runs nothing real, so it cannot enforce resource limits; leave resources out, or create the factory with resources: 'record' to keep them for assertions",
+      });
+    }
+    const image = await this.#session.materialize(this.source).catch((error: unknown) => {
+      // Nothing was made: start() may be tried again.
+      this.#startCalled = false;
+      throw error;
+    });
     // stop() during a Dockerfile build wins: the container stays stopped.
     if (this.#state !== 'created') return;
     this.#hostname = randomBytes(6).toString('hex');
@@ -312,6 +336,7 @@ export class MemoryContainer extends BaseContainer implements SnapshotableContai
       try {
         image.tree.mkdir(this.#defaultWorkdir, { parents: true });
       } catch (error) {
+        this.#startCalled = false;
         throw new InvalidArgumentError({
           argument: 'options.defaultWorkdir',
           message: `cannot create ${this.#defaultWorkdir}: ${error instanceof FsError ? error.reason : String(error)}`,

@@ -88,6 +88,8 @@ function assertImages(images: unknown): asserts images is MemoryFactoryOptions['
  */
 export class MemorySession {
   readonly execHandler: MemoryExecHandler | undefined;
+  /** What `start()` does with resources (see `MemoryFactoryOptions.resources`). */
+  readonly resources: 'reject' | 'record';
   readonly #images: Record<string, ImageSpec>;
   readonly #snapshots = new Map<string, StoredSnapshot>();
   /** Every id this store ever issued, so deleting an already deleted one stays a no-op. */
@@ -102,7 +104,11 @@ export class MemorySession {
       throw new InvalidArgumentError({ argument: 'options.exec', message: 'expected a function' });
     }
     assertImages(options.images);
+    if (options.resources !== undefined && options.resources !== 'reject' && options.resources !== 'record') {
+      throw new InvalidArgumentError({ argument: 'options.resources', message: "expected 'reject' or 'record'" });
+    }
     this.execHandler = options.exec;
+    this.resources = options.resources ?? 'reject';
     this.#images = { ...options.images };
   }
 

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -10,6 +11,7 @@ import { tinyImage } from '@snapbox/test-support';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, runCliWith } from '../test-support/run-cli.js';
+import { goExploreLabels } from './go-explore-runs.js';
 import { notConfirmedExitCode } from './prune.js';
 
 const engine = new Docker();
@@ -333,5 +335,92 @@ describe('snapbox prune --all-sessions', () => {
     expect(result.stdout).toMatch(/removed 1 container\(s\) and [12] snapshot\(s\)\n$/);
     expect(await exists('container', extra.container)).toBe(false);
     expect(await exists('image', owner.report.kept)).toBe(false);
+  });
+});
+
+describe('a Go-Explore run that is not resumed', () => {
+  // A real checkpointed run on Docker, killed half-way: its snapshots are kept (they outlive the
+  // process so that the run can be resumed) and, with no watchdog, its containers stay too.
+  let folder: string;
+  let checkpoint: string;
+  let runId: string;
+
+  beforeAll(async () => {
+    folder = await mkdtemp(join(tmpdir(), 'snapbox-cli-run-'));
+    checkpoint = join(folder, 'run.checkpoint.json');
+    const script = fileURLToPath(new URL('../test-support/go-explore-run.mjs', import.meta.url));
+    const child = spawn(process.execPath, [script, tinyImage, checkpoint], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    await new Promise<void>((resolve, reject) => {
+      let steps = 0;
+      child.stdout.on('data', (chunk: Buffer) => {
+        steps += chunk
+          .toString()
+          .split('\n')
+          .filter((line) => line.includes('"step"')).length;
+        // A few iterations in: checkpoints written, snapshots kept, a container running.
+        if (steps >= 8 && existsSync(checkpoint)) resolve();
+      });
+      child.once('exit', () => reject(new Error('the Go-Explore run ended before it was killed')));
+    });
+    child.kill('SIGKILL');
+    await exited;
+    runId = (JSON.parse(await readFile(checkpoint, 'utf8')) as { runId: string }).runId;
+  }, 120_000);
+
+  afterAll(async () => {
+    await runCliWith({}, 'prune', '--run', runId, '--yes');
+    await rm(folder, { recursive: true, force: true });
+  });
+
+  type Listed = { id: string; kind: string; keep?: boolean; labels: Record<string, string> };
+  const ofRun = async () => {
+    const listing = JSON.parse((await runCli('ls', '--json')).stdout) as { containers: Listed[]; snapshots: Listed[] };
+    return [...listing.containers, ...listing.snapshots].filter((r) => r.labels[goExploreLabels.run] === runId);
+  };
+
+  it('is listed under its run, with its checkpoint, kept snapshots and containers', async () => {
+    const resources = await ofRun();
+    const snapshots = resources.filter((r) => r.kind === 'snapshot');
+    expect(snapshots.length).toBeGreaterThan(1);
+    expect(snapshots.every((s) => s.keep === true)).toBe(true);
+    expect(resources.some((r) => r.kind === 'container')).toBe(true);
+    expect(resources.every((r) => r.labels[goExploreLabels.checkpoint] === checkpoint)).toBe(true);
+
+    const table = await runCli('ls');
+    expect(table.code).toBe(0);
+    const runs = table.stdout.indexOf('GO-EXPLORE RUNS (');
+    expect(runs).toBeGreaterThan(-1);
+    const header = table.stdout.indexOf(`run ${runId}: `);
+    expect(header).toBeGreaterThan(runs);
+    expect(table.stdout.slice(header).split('\n')[0]).toContain(`; checkpoint ${checkpoint}`);
+    // Each of its snapshots is drawn under the run, not in the general list.
+    for (const snapshot of snapshots) expect(table.stdout.indexOf(snapshot.id)).toBeGreaterThan(header);
+  });
+
+  it('prune --run asks first (kept snapshots), then removes the run and nothing else', async () => {
+    const before = await ofRun();
+    const refused = await runCli('prune', '--run', runId);
+    expect(refused.code).toBe(notConfirmedExitCode);
+    expect(refused.stderr).toContain('--run also removes kept snapshots');
+    for (const resource of before) expect(refused.stdout).toContain(resource.id.slice(0, 12));
+    expect(await ofRun()).toHaveLength(before.length);
+
+    const dry = await runCli('prune', '--run', runId, '--dry-run', '--json');
+    const planned = JSON.parse(dry.stdout) as { containers: Listed[]; snapshots: Listed[] };
+    expect([...planned.containers, ...planned.snapshots].map((r) => r.id).sort()).toEqual(
+      before.map((r) => r.id).sort(),
+    );
+
+    const removed = await runCli('prune', '--run', runId, '--yes');
+    expect(removed.code).toBe(0);
+    expect(removed.stdout).toMatch(/removed [1-9]\d* container\(s\) and [1-9]\d* snapshot\(s\)\n$/);
+    expect(await ofRun()).toEqual([]);
+    for (const resource of before) {
+      expect(await exists(resource.kind === 'container' ? 'container' : 'image', resource.id)).toBe(false);
+    }
+    // Not the test's own, nor a foreign one.
+    expect(await exists('image', liveSnapshot)).toBe(true);
+    expect(await exists('container', outsider.container)).toBe(true);
   });
 });

@@ -1,0 +1,143 @@
+import { resolve } from 'node:path';
+import { assertNonEmptyString, assertOptionalNumber, InvalidArgumentError } from '@snapbox/core';
+import { type CgroupDetection, detectCgroups } from './cgroup-driver.js';
+import { EngineClient } from './engine-client.js';
+import { TreeTools } from './host-tools.js';
+import { ImageCache } from './image-cache.js';
+import { LayerStore } from './layer-store.js';
+import { SandboxPool } from './sandbox-pool.js';
+import { SessionTracker } from './session-tracker.js';
+import { defaultStateRoot, storeLayout } from './store-layout.js';
+
+/** Options of the bubblewrap backend, shared by the factory and the admin functions. */
+export interface BubblewrapBackendOptions {
+  /**
+   * The folder holding images, layers, snapshots and container records. It must be on a
+   * filesystem that overlayfs accepts as an upper layer (ext4, xfs, btrfs; tmpfs on Linux 6.6+).
+   * Default: `/var/lib/snapbox-bubblewrap` for root, else `$XDG_DATA_HOME/snapbox-bubblewrap`.
+   */
+  stateDir?: string;
+  /**
+   * The Docker or Podman engine socket that `fromImage` reads images from (and `fromDockerfile`
+   * builds on). Default: `DOCKER_HOST` when it is a `unix://` address, then
+   * `/var/run/docker.sock`, then Podman's sockets.
+   */
+  engineSocket?: string;
+  /**
+   * `'none'` (default): each container has its own network namespace with loopback only.
+   * `'default'`: containers share the host's network.
+   */
+  network?: 'none' | 'default';
+  /**
+   * Most processes (and threads) a container may have at once, enforced by the pids cgroup
+   * controller, so a fork bomb stops there. Default 4096; `0` for no limit. Needs cgroups.
+   */
+  pidsLimit?: number;
+  /**
+   * Layer depth from which a snapshot copies the whole filesystem into one layer instead of
+   * stacking a new layer (kernel overlayfs stacks at most 500 layers, and mount options must fit
+   * in a page). Default 64; between 2 and 128.
+   */
+  flattenAtLayers?: number;
+  /**
+   * Start a watchdog process that removes this process's containers and session snapshots if
+   * it is killed with SIGKILL. Default `true`.
+   */
+  watchdog?: boolean;
+  /** Where the cgroup filesystem is mounted. Default `/sys/fs/cgroup`. */
+  cgroupRoot?: string;
+  /**
+   * How many sandboxes to keep started ahead of their containers (user and mount namespaces
+   * made, waiting for a container's cgroups and layers), so that a start or a restore only
+   * mounts and runs bwrap. Default 2; `0` starts every sandbox on demand.
+   */
+  prestartedSandboxes?: number;
+}
+
+/** The resolved, shared state behind a set of containers (one per state folder in a process). */
+export interface ResolvedBackend {
+  stateRoot: string;
+  rootless: boolean;
+  store: LayerStore;
+  tools: TreeTools;
+  images: ImageCache;
+  engine: () => EngineClient | undefined;
+  cgroups: () => CgroupDetection;
+  network: 'none' | 'default';
+  pidsLimit: number;
+  flattenAtLayers: number;
+  tracker: SessionTracker;
+  /** Sandboxes started ahead for this backend's network setting. */
+  pool: SandboxPool;
+}
+
+const backends = new Map<
+  string,
+  Omit<ResolvedBackend, 'network' | 'pidsLimit' | 'flattenAtLayers' | 'engine' | 'images' | 'pool'>
+>();
+const pools = new Map<string, SandboxPool>();
+
+/** Validates the options and builds the shared state. No I/O beyond what is memoized lazily. */
+export function resolveBackend(options: BubblewrapBackendOptions = {}): ResolvedBackend {
+  if (options.stateDir !== undefined) assertNonEmptyString(options.stateDir, 'stateDir');
+  if (options.engineSocket !== undefined) assertNonEmptyString(options.engineSocket, 'engineSocket');
+  const network = options.network ?? 'none';
+  if (network !== 'none' && network !== 'default') {
+    throw new InvalidArgumentError({
+      argument: 'network',
+      message: `expected "none" or "default", got ${JSON.stringify(network)}`,
+    });
+  }
+  assertOptionalNumber(options.pidsLimit, 'pidsLimit', { min: 0, integer: true });
+  assertOptionalNumber(options.flattenAtLayers, 'flattenAtLayers', { min: 2, integer: true });
+  assertOptionalNumber(options.prestartedSandboxes, 'prestartedSandboxes', { min: 0, integer: true });
+  if (options.flattenAtLayers !== undefined && options.flattenAtLayers > 128) {
+    throw new InvalidArgumentError({
+      argument: 'flattenAtLayers',
+      message: `at most 128, got ${options.flattenAtLayers}`,
+    });
+  }
+  const stateRoot = resolve(options.stateDir ?? defaultStateRoot());
+  const rootless = process.getuid?.() !== 0;
+  let shared = backends.get(stateRoot);
+  if (shared === undefined) {
+    const tools = new TreeTools(rootless);
+    const store = new LayerStore(storeLayout(stateRoot), tools);
+    let detection: CgroupDetection | undefined;
+    const cgroupRoot = options.cgroupRoot;
+    shared = {
+      stateRoot,
+      rootless,
+      store,
+      tools,
+      cgroups: () => {
+        detection ??= detectCgroups({ mountPoint: cgroupRoot, rootless });
+        return detection;
+      },
+      tracker: new SessionTracker({ store, tools }, { stateRoot, rootless, watchdog: options.watchdog ?? true }),
+    };
+    backends.set(stateRoot, shared);
+  }
+  let engine: EngineClient | undefined | null = null;
+  const engineOf = () => {
+    if (engine === null) engine = EngineClient.find(options.engineSocket);
+    return engine;
+  };
+  const pidsLimit = options.pidsLimit ?? 4096;
+  const size = options.prestartedSandboxes ?? 2;
+  const poolKey = `${network}|${size}`;
+  let pool = pools.get(poolKey);
+  if (pool === undefined) {
+    pool = new SandboxPool({ size, network, rootless });
+    pools.set(poolKey, pool);
+  }
+  return {
+    ...shared,
+    network,
+    pool,
+    pidsLimit,
+    flattenAtLayers: options.flattenAtLayers ?? 64,
+    engine: engineOf,
+    images: new ImageCache(shared.store.layout, shared.tools, engineOf, shared.rootless),
+  };
+}

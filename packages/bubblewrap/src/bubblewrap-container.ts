@@ -1,0 +1,576 @@
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import {
+  assertCommand,
+  assertContainerOptions,
+  assertExecOptions,
+  assertFileTransfers,
+  assertNonEmptyString,
+  assertOptionalStringRecord,
+  BaseContainer,
+  ContainerNotStartedError,
+  type ContainerOptions,
+  type ContainerSource,
+  type ContainerState,
+  currentSession,
+  type ExecOptions,
+  type ExecResult,
+  type FileTransfer,
+  InvalidArgumentError,
+  NotASnapshotError,
+  processStartTime,
+  SnapboxError,
+  type SnapshotableContainer,
+  type SnapshotOptions,
+  UnsupportedCapabilityError,
+} from '@snapbox/core';
+import type { ResolvedBackend } from './bubblewrap-backend.js';
+import {
+  type CgroupHandle,
+  type CgroupLimits,
+  readCgroupLimits,
+  removeCgroupDirsSync,
+  sleepSync,
+} from './cgroup-driver.js';
+import { isGoneOrZombie, removeContainerSync } from './cleanup.js';
+import { buildDockerfile } from './dockerfile-build.js';
+import { type ExecTarget, runExec } from './exec-runner.js';
+import { downloadFiles, uploadFiles } from './file-transfer.js';
+import { containerHolder } from './layer-store.js';
+import { continueAll, processesIn, stopAll } from './process-scan.js';
+import { type ContainerRecord, currentOwner, type RootImage, type SnapshotRecord, writeJsonAtomic } from './records.js';
+import type { PendingSandbox, Sandbox } from './sandbox-launch.js';
+import { isSnapshotId, newSnapshotId } from './snapshot-ids.js';
+import { randomId, sessionPrefix } from './store-layout.js';
+
+/** Where a bubblewrap container's filesystem comes from (core's `ContainerSource`). */
+export type BubblewrapSource = ContainerSource;
+
+/**
+ * A container as a bubblewrap sandbox over an overlayfs root, with snapshots as overlay layers.
+ * Create one through `createBubblewrapFactory()`; nothing happens on disk until `start()`.
+ */
+export class BubblewrapContainer extends BaseContainer implements SnapshotableContainer {
+  readonly backend = 'bubblewrap';
+  readonly #source: BubblewrapSource;
+  readonly #options: ContainerOptions;
+  readonly #backend: ResolvedBackend;
+  #state: ContainerState = 'created';
+  #starting: Promise<void> | undefined;
+  #stopping: Promise<void> | undefined;
+  #id: string | undefined;
+  #sandbox: Sandbox | undefined;
+  /** The sandbox process while the start is still making the container's folders. */
+  #pending: PendingSandbox | undefined;
+  #cgroup: CgroupHandle | undefined;
+  #layers: string[] = [];
+  #image: RootImage | undefined;
+  #parentSnapshot: string | undefined;
+  #env: Record<string, string> = {};
+  #user: readonly [number, number] | undefined;
+  #snapshotQueue: Promise<unknown> = Promise.resolve();
+  /** How many processes an idle sandbox has (measured once it is ready). */
+  #baselineProcesses = 0;
+  readonly #helpers = new Set<ChildProcess>();
+
+  /** @internal Use a factory from `createBubblewrapFactory()`. */
+  constructor(source: BubblewrapSource, options: ContainerOptions, backend: ResolvedBackend) {
+    super();
+    this.#source = source;
+    this.#options = options;
+    this.#backend = backend;
+  }
+
+  /** @internal Used by the factory, which shares one resolved backend between its containers. */
+  static create(source: BubblewrapSource, options: ContainerOptions, backend: ResolvedBackend): BubblewrapContainer {
+    assertContainerOptions(options);
+    return new BubblewrapContainer(source, { ...options }, backend);
+  }
+
+  get name(): string | undefined {
+    return this.#options.name ?? (this.#id === undefined ? undefined : `snapbox-${this.#id}`);
+  }
+
+  get state(): ContainerState {
+    return this.#state;
+  }
+
+  /** The container's id in the state folder, once started. */
+  get id(): string | undefined {
+    return this.#id;
+  }
+
+  /**
+   * The limits the kernel enforces on this container (CPUs, MiB of memory, processes), read back
+   * from its cgroup: what its processes are really bound by. Empty before `start()`, after
+   * `stop()`, and where the machine offers no usable cgroups.
+   */
+  limits(): CgroupLimits {
+    return this.#cgroup === undefined || this.#state !== 'running' ? {} : readCgroupLimits(this.#cgroup.dirs);
+  }
+
+  async start(options?: { env?: Record<string, string> }): Promise<void> {
+    if (this.#state !== 'created' || this.#starting !== undefined) {
+      throw new InvalidArgumentError({
+        argument: 'start()',
+        message: 'start() was already called on this container; create a new one',
+      });
+    }
+    assertOptionalStringRecord(options?.env, 'options.env');
+    this.#starting = this.#start(options?.env ?? {});
+    try {
+      await this.#starting;
+    } catch (error) {
+      // Nothing is left behind (#start tears down what it made): back to `created`, so that
+      // start() may be retried (a stop() waiting for this start still wins: it runs after).
+      this.#starting = undefined;
+      this.#state = 'created';
+      throw error;
+    }
+  }
+
+  #limits(): CgroupLimits {
+    const resources = this.#options.resources ?? {};
+    if (resources.gpu !== undefined && resources.gpu > 0) {
+      throw new UnsupportedCapabilityError({
+        capability: 'resources.gpu',
+        backend: 'bubblewrap',
+        detail: 'the sandbox has no device access; use the Docker backend for GPUs',
+      });
+    }
+    if (resources.diskGiB !== undefined) {
+      throw new UnsupportedCapabilityError({
+        capability: 'resources.diskGiB',
+        backend: 'bubblewrap',
+        detail: 'overlayfs upper layers share the state folder’s filesystem and have no quota here',
+      });
+    }
+    const limits: CgroupLimits = {};
+    if (resources.cpu !== undefined) limits.cpu = resources.cpu;
+    if (resources.memoryMiB !== undefined) limits.memoryMiB = resources.memoryMiB;
+    if (this.#backend.pidsLimit > 0) limits.pids = this.#backend.pidsLimit;
+    return limits;
+  }
+
+  async #start(env: Record<string, string>): Promise<void> {
+    const backend = this.#backend;
+    const { store, tracker } = backend;
+    const limits = this.#limits();
+    const explicit = limits.cpu !== undefined || limits.memoryMiB !== undefined;
+    const detection = backend.cgroups();
+    if (detection.driver === undefined && explicit) {
+      throw new UnsupportedCapabilityError({
+        capability: 'resources.cpu / resources.memoryMiB',
+        backend: 'bubblewrap',
+        detail: `limits need cgroups, and ${detection.reason ?? 'none are usable'}`,
+      });
+    }
+    store.ensure();
+    const id = randomId();
+    const dir = join(store.layout.containers, id);
+    const record: ContainerRecord = {
+      id,
+      name: this.#options.name,
+      layers: [],
+      image: { rootfs: undefined, config: { env: [], workdir: '', user: '' }, baseImage: '' },
+      parentSnapshot: undefined,
+      labels: { ...this.#options.labels },
+      createdAt: Date.now(),
+      owner: currentOwner(),
+      cgroups: [],
+    };
+    this.#id = id;
+    tracker.trackContainer(id);
+    // The sandbox process (from the pool when one is ready) boots while the layers are pinned and
+    // the folders made: it only needs them when it mounts.
+    const takeSandbox = () => {
+      this.#pending = backend.pool.take();
+      if (detection.driver !== undefined) {
+        this.#cgroup = detection.driver.create(`${sessionPrefix()}-${id}`, limits);
+        record.cgroups = this.#cgroup.dirs;
+      }
+    };
+    try {
+      const source = this.#source;
+      if (source.kind === 'snapshot') takeSandbox();
+      if (source.kind === 'snapshot') {
+        if (!isSnapshotId(source.snapshotId)) {
+          throw new NotASnapshotError({
+            snapshotId: source.snapshotId,
+            reason: 'restoring needs a snapshot made by the bubblewrap backend',
+          });
+        }
+        mkdirSync(dir);
+        writeJsonAtomic(join(dir, 'record.json'), record);
+        const snapshot = store.pinSnapshot(source.snapshotId, containerHolder(id));
+        record.layers = snapshot.layers;
+        record.image = snapshot.image;
+        record.parentSnapshot = snapshot.id;
+      } else {
+        const image =
+          source.kind === 'image'
+            ? await backend.images.resolve(source.image)
+            : await buildDockerfile(backend, source.dockerfilePath);
+        mkdirSync(dir);
+        record.image = image;
+        takeSandbox();
+      }
+      for (const part of ['upper', 'work', 'merged']) mkdirSync(join(dir, part));
+      writeJsonAtomic(join(dir, 'record.json'), record);
+      this.#layers = record.layers;
+      this.#image = record.image;
+      this.#parentSnapshot = record.parentSnapshot;
+      const root = store.layout.root;
+      const lowerdirs = [
+        ...record.layers.map((layer) => relative(root, store.layerPath(layer))),
+        ...(record.image.rootfs === undefined ? [] : [relativeIfInside(root, record.image.rootfs)]),
+      ];
+      const pending = this.#pending as PendingSandbox;
+      this.#sandbox = await pending.complete({
+        storeRoot: root,
+        lowerdirs,
+        upper: relative(root, join(dir, 'upper')),
+        work: relative(root, join(dir, 'work')),
+        merged: join(dir, 'merged'),
+        hostname: (this.#options.name ?? `snapbox-${id}`).replace(/[^A-Za-z0-9.-]/g, '-').slice(0, 63),
+        cgroupProcs: this.#cgroup?.procsFiles ?? [],
+      });
+      this.#pending = undefined;
+      record.sandbox = {
+        pid: this.#sandbox.process.pid as number,
+        startedAt: processStartTime(this.#sandbox.process.pid as number),
+      };
+      writeJsonAtomic(join(dir, 'record.json'), record);
+      // An idle sandbox: the keep-alive shell and its sleep, bwrap's init in the pid namespace,
+      // and, counted only by the cgroup, the bwrap monitor outside it.
+      this.#baselineProcesses = this.#cgroup === undefined ? 3 : 4;
+      this.#env = { ...env };
+      this.#state = 'running';
+      this.#user = await this.#resolveUser(record.image.config.user);
+      if (this.#options.defaultWorkdir !== undefined) {
+        const made = await this.exec(['mkdir', '-p', this.#options.defaultWorkdir], { workdir: '/' });
+        if (made.exitCode !== 0) {
+          throw new InvalidArgumentError({
+            argument: 'defaultWorkdir',
+            message: `could not create ${this.#options.defaultWorkdir}: ${made.stderr.trim()}`,
+          });
+        }
+      }
+    } catch (error) {
+      this.#state = 'stopped';
+      this.#teardownSync();
+      throw error;
+    }
+  }
+
+  /** The image's `USER`, as numbers inside the sandbox (names are looked up in its /etc/passwd). */
+  async #resolveUser(user: string): Promise<readonly [number, number] | undefined> {
+    if (user === '' || user === 'root' || user === '0' || user === '0:0') return undefined;
+    const [name, group] = user.split(':') as [string, string | undefined];
+    const numeric = (value: string | undefined) =>
+      value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined;
+    let uid = numeric(name);
+    let gid = numeric(group);
+    if (uid === undefined || (gid === undefined && group !== undefined) || gid === undefined) {
+      const lookup = await runExec({
+        target: { ...this.#target(), user: undefined },
+        argv: [
+          '/bin/sh',
+          '-c',
+          'id -u "$1"; id -g "$1"; [ -n "$2" ] && getent group "$2" | cut -d: -f3',
+          'sh',
+          name,
+          group ?? '',
+        ],
+        env: this.#baseEnv(),
+        workdir: '/',
+        options: {},
+        display: `look up user ${user}`,
+        track: () => undefined,
+      });
+      const [foundUid, foundGid, foundGroup] = lookup.stdout.split('\n');
+      uid ??= numeric(foundUid);
+      gid ??= numeric(group === undefined ? foundGid : foundGroup);
+    }
+    if (uid === undefined) {
+      throw new SnapboxError('IMAGE_USER_UNKNOWN', {
+        message: `The image's user ${user} does not exist in its /etc/passwd.`,
+      });
+    }
+    return [uid, gid ?? uid];
+  }
+
+  #target(): ExecTarget {
+    const sandbox = this.#sandbox as Sandbox;
+    return {
+      initPid: sandbox.initPid,
+      pidNamespace: sandbox.pidNamespace,
+      cgroupProcs: this.#cgroup?.procsFiles ?? [],
+      user: this.#user,
+    };
+  }
+
+  #baseEnv(): Record<string, string> {
+    const env: Record<string, string> = {};
+    for (const entry of this.#image?.config.env ?? []) {
+      const at = entry.indexOf('=');
+      if (at > 0) env[entry.slice(0, at)] = entry.slice(at + 1);
+    }
+    env.HOSTNAME ??= (this.#options.name ?? `snapbox-${this.#id}`).slice(0, 63);
+    env.HOME ??= this.#user === undefined ? '/root' : '/';
+    return env;
+  }
+
+  async stop(): Promise<void> {
+    // Concurrent calls share one removal, so every caller returns once the container is gone.
+    this.#stopping ??= this.#stop();
+    await this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    if (this.#starting !== undefined) await this.#starting.catch(() => undefined);
+    await this.#snapshotQueue;
+    this.#state = 'stopped';
+    const sandbox = this.#sandbox;
+    if (sandbox !== undefined) {
+      // The sandbox is unref'd (it must not keep the process alive); while we wait for its end, it must.
+      sandbox.process.ref();
+      sandbox.process.kill('SIGKILL');
+      await sandbox.exited;
+      // Everything in the pid namespace dies with its init; the kernel needs a moment for the last exits.
+      for (let waited = 0; waited < 2000 && !this.#sandboxEmpty(sandbox); waited += 5) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    }
+    this.#teardownSync();
+  }
+
+  /** Whether no process of the sandbox is left. */
+  #sandboxEmpty(sandbox: Sandbox): boolean {
+    return this.#sandboxProcessCount(sandbox) === 0;
+  }
+
+  /** How many processes the sandbox has (read from the cgroup when there is one: cheaper than /proc). */
+  #sandboxProcessCount(sandbox: Sandbox): number {
+    const procs = this.#cgroup?.procsFiles[0];
+    if (procs !== undefined) {
+      try {
+        return readFileSync(procs, 'utf8')
+          .split('\n')
+          .filter((line) => line !== '').length;
+      } catch {
+        return 0;
+      }
+    }
+    return processesIn(sandbox.pidNamespace).length;
+  }
+
+  /** Kills the sandbox and removes everything of the container, blocking. Idempotent. */
+  #teardownSync(): void {
+    const id = this.#id;
+    if (id === undefined) return;
+    const sandbox = this.#sandbox;
+    this.#sandbox = undefined;
+    if (sandbox !== undefined) {
+      try {
+        sandbox.process.kill('SIGKILL');
+      } catch {
+        // Gone.
+      }
+      for (let waited = 0; waited < 2000 && !isGoneOrZombie(sandbox.process.pid as number); waited += 2) sleepSync(2);
+      for (let waited = 0; waited < 2000 && !this.#sandboxEmpty(sandbox); waited += 2) sleepSync(2);
+    }
+    for (const helper of this.#helpers) helper.kill('SIGKILL');
+    // A start that failed before its sandbox was complete: the waiting process and its cgroup.
+    this.#pending?.discard();
+    this.#pending = undefined;
+    if (this.#cgroup !== undefined) removeCgroupDirsSync(this.#cgroup.dirs);
+    removeContainerSync(this.#backend, id);
+    this.#backend.tracker.untrackContainer(id);
+    this.#id = undefined;
+  }
+
+  stopAndRemoveSync(): void {
+    if (this.#state === 'stopped' && this.#id === undefined) return;
+    this.#state = 'stopped';
+    this.#stopping ??= Promise.resolve();
+    this.#teardownSync();
+  }
+
+  async exec(command: string | readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    assertCommand(command);
+    assertExecOptions(options);
+    this.assertRunning('exec');
+    await this.#snapshotQueue;
+    this.assertRunning('exec');
+    const argv = typeof command === 'string' ? ['bash', '-lc', command] : command;
+    const result = await runExec({
+      target: this.#target(),
+      argv,
+      env: { ...this.#baseEnv(), ...this.#env, ...options.env },
+      workdir: options.workdir ?? this.#options.defaultWorkdir ?? (this.#image?.config.workdir || '/'),
+      options,
+      display: typeof command === 'string' ? command : JSON.stringify(command),
+      track: (child, running) => (running ? this.#helpers.add(child) : this.#helpers.delete(child)),
+    });
+    // Stopped while the command was joining: nsenter found no sandbox to enter.
+    if (this.#state !== 'running' && result.exitCode !== 0 && result.stderr.startsWith('nsenter: ')) {
+      throw new ContainerNotStartedError({ operation: 'exec', state: 'stopped', container: this.name });
+    }
+    return result;
+  }
+
+  #helper() {
+    return { target: this.#target(), env: this.#baseEnv(), container: this.name };
+  }
+
+  async uploadFiles(files: readonly FileTransfer[]): Promise<void> {
+    this.assertRunning('uploadFiles');
+    assertFileTransfers(files, 'files');
+    await this.#snapshotQueue;
+    await uploadFiles(this.#helper(), files);
+  }
+
+  async downloadFiles(files: readonly FileTransfer[]): Promise<void> {
+    this.assertRunning('downloadFiles');
+    assertFileTransfers(files, 'files');
+    await this.#snapshotQueue;
+    await downloadFiles(this.#helper(), files);
+  }
+
+  async snapshot(options: SnapshotOptions = {}): Promise<string> {
+    this.assertRunning('snapshot');
+    if (
+      typeof options !== 'object' ||
+      options === null ||
+      (options.keep !== undefined && typeof options.keep !== 'boolean')
+    ) {
+      throw new InvalidArgumentError({ argument: 'options.keep', message: 'expected a boolean' });
+    }
+    const next = this.#snapshotQueue.then(() => this.#snapshot(options.keep === true));
+    this.#snapshotQueue = next.catch(() => undefined);
+    return next;
+  }
+
+  async #snapshot(keep: boolean): Promise<string> {
+    this.assertRunning('snapshot');
+    const { store, tools, tracker, flattenAtLayers } = this.#backend;
+    const id = this.#id as string;
+    const snapshotId = newSnapshotId(currentSession().id);
+    const flatten = this.#layers.length + 1 >= flattenAtLayers;
+    const { layer, path } = store.newLayerFolder(sessionPrefix());
+    if (!keep) tracker.trackSnapshot(snapshotId);
+    try {
+      await this.#frozen(async () => {
+        const dir = join(store.layout.containers, id);
+        if (flatten) await this.#copyMerged(join(dir, 'merged'), path);
+        else await tools.copyContents(join(dir, 'upper'), path);
+      });
+      const image = this.#image as RootImage;
+      const record: SnapshotRecord = {
+        id: snapshotId,
+        layers: flatten ? [layer] : [layer, ...this.#layers],
+        image: flatten ? { ...image, rootfs: undefined } : image,
+        parentSnapshot: this.#parentSnapshot,
+        keep,
+        createdAt: Date.now(),
+        owner: currentOwner(),
+      };
+      store.commitSnapshot(record, path);
+    } catch (error) {
+      tracker.untrackSnapshot(snapshotId);
+      await tools.remove(path, store.layout.trash).catch(() => undefined);
+      throw error;
+    }
+    return snapshotId;
+  }
+
+  /** Runs `body` with every process of the container stopped, so the upper layer holds still. */
+  async #frozen(body: () => Promise<void>): Promise<void> {
+    const driver = this.#backend.cgroups().driver;
+    const sandbox = this.#sandbox as Sandbox;
+    // Only the sandbox's own processes (bwrap, the keep-alive and its sleep), none of which
+    // writes, and no command on its way in: nothing to freeze, and the freeze is most of the
+    // cost of a small snapshot.
+    if (this.#helpers.size === 0 && this.#sandboxProcessCount(sandbox) <= this.#baselineProcesses) {
+      await body();
+      return;
+    }
+    if (driver !== undefined && this.#cgroup !== undefined) {
+      await driver.freeze(this.#cgroup);
+      try {
+        await body();
+      } finally {
+        driver.thaw(this.#cgroup);
+      }
+      return;
+    }
+    // No freezer: stop them with signals. nsenter helpers stop themselves when their child stops,
+    // and resume their child when continued, so they are continued too.
+    const stopped = stopAll(sandbox.pidNamespace, sandbox.initPid);
+    try {
+      await body();
+    } finally {
+      continueAll(stopped);
+      continueAll([...this.#helpers].map((helper) => helper.pid as number));
+    }
+  }
+
+  /** Copies the whole merged tree (for a flattened snapshot), from inside the sandbox's mount namespace. */
+  async #copyMerged(merged: string, target: string): Promise<void> {
+    const { mustRun } = await import('./host-tools.js');
+    const sandbox = this.#sandbox as Sandbox;
+    await mustRun(
+      [
+        'nsenter',
+        '--target',
+        String(sandbox.process.pid),
+        '--user',
+        '--mount',
+        '--',
+        'cp',
+        '-a',
+        '--reflink=auto',
+        '--no-target-directory',
+        `${merged}/.`,
+        target,
+      ],
+      `flatten ${merged}`,
+    );
+  }
+
+  fromSnapshot(snapshotId: string, options: ContainerOptions = {}): BubblewrapContainer {
+    assertNonEmptyString(snapshotId, 'snapshotId');
+    return BubblewrapContainer.create({ kind: 'snapshot', snapshotId }, options, this.#backend);
+  }
+
+  async deleteSnapshot(snapshotId: string): Promise<void> {
+    const doomed = this.#deleteRecord(snapshotId);
+    await this.#backend.store.deleteLayers(doomed);
+  }
+
+  deleteSnapshotSync(snapshotId: string): void {
+    this.#backend.store.deleteLayersSync(this.#deleteRecord(snapshotId));
+  }
+
+  #deleteRecord(snapshotId: string): string[] {
+    assertNonEmptyString(snapshotId, 'snapshotId');
+    if (!isSnapshotId(snapshotId)) {
+      throw new NotASnapshotError({
+        snapshotId,
+        reason: 'bubblewrap snapshot ids look like snapbox-bwrap-<session>-<id>',
+      });
+    }
+    const { store, tracker } = this.#backend;
+    store.ensure();
+    const doomed = store.deleteSnapshot(snapshotId);
+    tracker.untrackSnapshot(snapshotId);
+    return doomed;
+  }
+}
+
+function relativeIfInside(root: string, path: string): string {
+  const inside = relative(root, path);
+  return inside.startsWith('..') ? path : inside;
+}

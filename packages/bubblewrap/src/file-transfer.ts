@@ -1,0 +1,114 @@
+import { spawn } from 'node:child_process';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { chmod, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { type FileTransfer, InvalidArgumentError, RemotePathNotFoundError, SnapboxError } from '@snapbox/core';
+import { type ExecTarget, nsenterArgv } from './exec-runner.js';
+import { randomId } from './store-layout.js';
+
+/**
+ * Files move through a process inside the sandbox (`cat`), never through the container's root
+ * seen from the host: a path resolved from the host would follow the container's absolute
+ * symbolic links into the host's own filesystem. Inside, every path means what it means to the
+ * container's own commands.
+ */
+
+// Creates the parent, writes stdin to the file, sets the mode.
+// biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template
+const uploadScript = 'd="${1%/*}"; if [ -n "$d" ]; then mkdir -p -- "$d" || exit 1; fi; cat > "$1" && chmod "$2" "$1"';
+// 44: missing, 45: a folder; else the mode on stderr's first line and the bytes on stdout.
+const downloadScript =
+  '[ -e "$1" ] || exit 44; [ -d "$1" ] && exit 45; stat -L -c %a "$1" >&2 || exit 1; exec cat < "$1"';
+
+interface Helper {
+  target: ExecTarget;
+  env: Record<string, string>;
+  container: string | undefined;
+}
+
+function run(
+  helper: Helper,
+  argv: readonly string[],
+  stdin: NodeJS.ReadableStream | undefined,
+  stdout: NodeJS.WritableStream | undefined,
+): Promise<{ code: number; stderr: string }> {
+  const full = nsenterArgv(helper.target, '/', argv);
+  const child = spawn(full[0] as string, full.slice(1), {
+    env: helper.env,
+    stdio: [stdin === undefined ? 'ignore' : 'pipe', stdout === undefined ? 'ignore' : 'pipe', 'pipe'],
+  });
+  const errors: Buffer[] = [];
+  child.stderr?.on('data', (chunk: Buffer) => errors.push(chunk));
+  const streams: Promise<unknown>[] = [];
+  if (stdin !== undefined && child.stdin !== null) streams.push(pipeline(stdin, child.stdin).catch(() => undefined));
+  if (stdout !== undefined && child.stdout !== null) streams.push(pipeline(child.stdout, stdout));
+  const exited = new Promise<number>((resolveExit, reject) => {
+    child.once('error', reject);
+    child.once('close', (code, signal) => resolveExit(code ?? (signal === null ? 1 : 137)));
+  });
+  return Promise.all([exited, ...streams]).then(([code]) => ({
+    code: code as number,
+    stderr: Buffer.concat(errors).toString('utf8'),
+  }));
+}
+
+/** Copies local files into the sandbox, creating parents and keeping the mode. */
+export async function uploadFiles(helper: Helper, files: readonly FileTransfer[]): Promise<void> {
+  for (const [index, file] of files.entries()) {
+    const info = await stat(file.localPath).catch(() => undefined);
+    if (!info?.isFile()) {
+      throw new InvalidArgumentError({
+        argument: `files[${index}].localPath`,
+        message: `${resolve(file.localPath)} is not an existing file`,
+      });
+    }
+    const mode = (info.mode & 0o7777).toString(8);
+    const result = await run(
+      helper,
+      ['/bin/sh', '-c', uploadScript, 'snapbox-upload', file.remotePath, mode],
+      createReadStream(file.localPath),
+      undefined,
+    );
+    if (result.code !== 0) {
+      throw new SnapboxError('UPLOAD_FAILED', {
+        message: `Could not write ${file.remotePath} in ${helper.container ?? 'the container'}: ${result.stderr.trim() || `exit ${result.code}`}`,
+      });
+    }
+  }
+}
+
+/** Copies files out of the sandbox, following a remote link to its file, keeping the mode. */
+export async function downloadFiles(helper: Helper, files: readonly FileTransfer[]): Promise<void> {
+  for (const file of files) {
+    const localPath = resolve(file.localPath);
+    await mkdir(dirname(localPath), { recursive: true });
+    const partial = `${localPath}.snapbox-${randomId()}.partial`;
+    try {
+      const result = await run(
+        helper,
+        ['/bin/sh', '-c', downloadScript, 'snapbox-download', file.remotePath],
+        undefined,
+        createWriteStream(partial),
+      );
+      if (result.code === 44)
+        throw new RemotePathNotFoundError({ remotePath: file.remotePath, container: helper.container });
+      if (result.code === 45) {
+        throw new InvalidArgumentError({
+          argument: 'remotePath',
+          message: `${file.remotePath} is a folder; use downloadDir for folders`,
+        });
+      }
+      const mode = Number.parseInt(result.stderr.trim().split('\n')[0] ?? '', 8);
+      if (result.code !== 0 || !Number.isInteger(mode)) {
+        throw new SnapboxError('DOWNLOAD_FAILED', {
+          message: `Could not read ${file.remotePath} in ${helper.container ?? 'the container'}: ${result.stderr.trim() || `exit ${result.code}`}`,
+        });
+      }
+      await chmod(partial, mode & 0o7777);
+      await rename(partial, localPath);
+    } finally {
+      await rm(partial, { force: true });
+    }
+  }
+}

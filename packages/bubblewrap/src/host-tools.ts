@@ -1,0 +1,116 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { renameSync, rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SnapboxError } from '@snapbox/core';
+import { randomId } from './store-layout.js';
+
+/** What a finished helper process printed and how it ended. */
+export interface ToolResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a host program to its end (no shell), collecting its output. */
+export function runTool(argv: readonly string[], options: { cwd?: string; input?: string } = {}): Promise<ToolResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0] as string, argv.slice(1), {
+      cwd: options.cwd,
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout?.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => err.push(chunk));
+    child.on('error', reject);
+    child.on('close', (code, signal) =>
+      resolve({
+        code: code ?? 128 + (signal === null ? 0 : 9),
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      }),
+    );
+    if (options.input !== undefined) child.stdin?.end(options.input);
+  });
+}
+
+/** {@link runTool}, throwing a `SnapboxError` with `code` and the tool's stderr when it fails. */
+export async function mustRun(argv: readonly string[], what: string, options: { cwd?: string } = {}): Promise<string> {
+  const result = await runTool(argv, options).catch((cause: unknown) => {
+    throw new SnapboxError('HOST_TOOL_FAILED', { message: `Could not ${what}: ${String(cause)}`, cause });
+  });
+  if (result.code !== 0) {
+    throw new SnapboxError('HOST_TOOL_FAILED', {
+      message: `Could not ${what}: ${argv[0]} exited with ${result.code}: ${result.stderr.trim()}`,
+    });
+  }
+  return result.stdout;
+}
+
+/**
+ * File-tree operations on container filesystems. As root they run directly. As an ordinary user
+ * they run inside a user namespace where that user is root: the trees hold folders without write
+ * permission and files without read permission (as any root filesystem does), which only a
+ * capability holder (CAP_DAC_OVERRIDE over files it owns) can copy or delete.
+ */
+export class TreeTools {
+  readonly #prefix: readonly string[];
+
+  constructor(rootless: boolean) {
+    this.#prefix = rootless ? ['unshare', '--map-root-user', '--'] : [];
+  }
+
+  /**
+   * Copies the contents of `source` into the existing folder `target`, keeping owners, modes,
+   * times, extended attributes (overlayfs keeps opaque folders in `user.overlay.*`), links and
+   * whiteouts; reflinks the data where the filesystem can (btrfs, xfs), else copies it.
+   */
+  async copyContents(source: string, target: string): Promise<void> {
+    await mustRun(
+      [...this.#prefix, 'cp', '-a', '--reflink=auto', '--no-target-directory', `${source}/.`, target],
+      `copy ${source} to ${target}`,
+    );
+  }
+
+  /** Removes a tree; moving it to `trashDir` first makes the removal atomic for every reader. */
+  async remove(path: string, trashDir: string): Promise<void> {
+    const doomed = moveToTrash(path, trashDir);
+    if (doomed === undefined) return;
+    if (this.#prefix.length === 0) {
+      await rm(doomed, { recursive: true, force: true });
+    } else {
+      await mustRun([...this.#prefix, 'rm', '-rf', '--', doomed], `remove ${doomed}`);
+    }
+  }
+
+  /** {@link TreeTools.remove}, blocking (for `*Sync` methods and exit handlers). */
+  removeSync(path: string, trashDir: string): void {
+    const doomed = moveToTrash(path, trashDir);
+    if (doomed === undefined) return;
+    if (this.#prefix.length === 0) {
+      rmSync(doomed, { recursive: true, force: true });
+    } else {
+      const result = spawnSync(this.#prefix[0] as string, [...this.#prefix.slice(1), 'rm', '-rf', '--', doomed], {
+        stdio: 'ignore',
+      });
+      if (result.status !== 0) {
+        throw new SnapboxError('HOST_TOOL_FAILED', {
+          message: `Could not remove ${doomed} (rm exited ${result.status})`,
+        });
+      }
+    }
+  }
+}
+
+/** Renames `path` into `trashDir` under a fresh name; undefined when `path` does not exist. */
+function moveToTrash(path: string, trashDir: string): string | undefined {
+  const doomed = join(trashDir, `${randomId()}-${path.split('/').pop() ?? 'x'}`);
+  try {
+    renameSync(path, doomed);
+    return doomed;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}

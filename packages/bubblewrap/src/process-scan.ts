@@ -1,0 +1,103 @@
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { execMarkerVariable } from '@snapbox/core';
+
+/**
+ * Finding a sandbox's processes from the host, by their pid namespace (`/proc/<pid>/ns/pid`).
+ * Killing from the host needs nothing from the image, and sees every process of the sandbox,
+ * including those that left the command's process group or session.
+ */
+
+/** The pid namespace of a process, as the kernel names it (`pid:[4026532183]`); undefined once it is gone. */
+export function pidNamespaceOf(pid: number): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/pid`);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Host pids of every live process (zombies left out) in the pid namespace `namespace`. */
+export function processesIn(namespace: string): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid)) continue;
+    if (pidNamespaceOf(pid) === namespace && !isZombie(pid)) found.push(pid);
+  }
+  return found;
+}
+
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.charAt(stat.lastIndexOf(')') + 2);
+    return state === 'Z' || state === 'X';
+  } catch {
+    return true;
+  }
+}
+
+function carriesMarker(pid: number, entry: Buffer): boolean {
+  try {
+    const environ = readFileSync(`/proc/${pid}/environ`);
+    let start = 0;
+    for (let index = 0; index <= environ.length; index++) {
+      if (index === environ.length || environ[index] === 0) {
+        if (index - start === entry.length && environ.subarray(start, index).equals(entry)) return true;
+        start = index + 1;
+      }
+    }
+    return false;
+  } catch {
+    return false;
+  }
+}
+
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function signal(pids: readonly number[], name: NodeJS.Signals): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, name);
+    } catch {
+      // Gone already.
+    }
+  }
+}
+
+/**
+ * SIGKILLs every process of the namespace whose environment holds `SNAPBOX_EXEC_ID=<marker>`:
+ * each round freezes the matches with SIGSTOP (so none forks between the scan and the kill), then
+ * kills them, until a scan finds none. Returns false if some survived every round.
+ */
+export async function killMarkedProcesses(namespace: string, marker: string): Promise<boolean> {
+  const entry = Buffer.from(`${execMarkerVariable}=${marker}`);
+  for (let round = 0; round < 20; round++) {
+    const found = processesIn(namespace).filter((pid) => carriesMarker(pid, entry));
+    if (found.length === 0) return true;
+    signal(found, 'SIGSTOP');
+    signal(found, 'SIGKILL');
+    await delay(round < 3 ? 5 : 25);
+  }
+  return false;
+}
+
+/**
+ * Stops every process of the namespace but its init with SIGSTOP (the fallback freeze where no
+ * freezer cgroup is available), repeating until a scan finds nothing new. Returns the stopped pids.
+ */
+export function stopAll(namespace: string, init: number): number[] {
+  const stopped = new Set<number>();
+  for (let round = 0; round < 20; round++) {
+    const fresh = processesIn(namespace).filter((pid) => pid !== init && !stopped.has(pid));
+    if (fresh.length === 0) break;
+    signal(fresh, 'SIGSTOP');
+    for (const pid of fresh) stopped.add(pid);
+  }
+  return [...stopped];
+}
+
+/** Continues what {@link stopAll} stopped. */
+export function continueAll(pids: readonly number[]): void {
+  signal(pids, 'SIGCONT');
+}

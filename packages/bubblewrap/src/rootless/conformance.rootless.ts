@@ -1,0 +1,24 @@
+import { describeContainerConformance } from '@snapbox/conformance';
+import { type BubblewrapContainer, createBubblewrapFactory } from '../index.js';
+import { testStateDir } from '../test-support/fixtures.js';
+
+// Run by ../rootless.test.ts as an ordinary user; the image is a root filesystem tarball.
+const image = process.env.SNAPBOX_ROOTLESS_IMAGE ?? '';
+if (process.getuid?.() === 0 || image === '') {
+  throw new Error(
+    'run through src/rootless.test.ts: this suite must run as an ordinary user with SNAPBOX_ROOTLESS_IMAGE',
+  );
+}
+
+describeContainerConformance({
+  name: 'bubblewrap (rootless)',
+  factory: createBubblewrapFactory({ stateDir: testStateDir('rootless-conformance') }),
+  image,
+  unsupported: {
+    fromDockerfile: 'the test user has no access to the Docker engine, which builds the image',
+  },
+  probeResource: async (container, resource) => {
+    const limits = (container as BubblewrapContainer).limits();
+    return resource === 'cpu' ? limits.cpu : resource === 'memoryMiB' ? limits.memoryMiB : undefined;
+  },
+});

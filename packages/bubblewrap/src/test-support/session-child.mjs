@@ -1,0 +1,49 @@
+// A child process for the cleanup tests: creates containers and snapshots in the state folder
+// argv[3], reports them on stdout as one JSON line, then ends the way argv[2] says.
+
+import { createBubblewrapFactory } from '@snapbox/bubblewrap';
+import { currentSession } from '@snapbox/core';
+
+const ending = process.argv[2];
+const stateDir = process.argv[3];
+const image = process.argv[4];
+const factory = createBubblewrapFactory({ stateDir });
+
+const containers = [];
+for (let index = 0; index < 3; index++) {
+  const container = factory.fromImage({ image });
+  await container.start();
+  containers.push(container);
+}
+await containers[0].exec('echo one > /tmp/one');
+const snapshots = [await containers[0].snapshot(), await containers[1].snapshot()];
+const restored = containers[0].fromSnapshot(snapshots[0]);
+await restored.start();
+await restored.exec('echo kept > /tmp/kept');
+const kept = await restored.snapshot({ keep: true });
+const deletedWhileInUse = await restored.snapshot();
+const fromDeleted = restored.fromSnapshot(deletedWhileInUse);
+await fromDeleted.start();
+await restored.deleteSnapshot(deletedWhileInUse);
+// A background process that would outlive a careless cleanup.
+await containers[2].exec('setsid sleep 1000 >/dev/null 2>&1 &');
+
+process.stdout.write(
+  `${JSON.stringify({ session: currentSession().id, pid: process.pid, ids: containers.map((c) => c.id), snapshots, kept })}\n`,
+);
+
+switch (ending) {
+  case 'normal':
+    break;
+  case 'exit':
+    process.exit(3);
+    break;
+  case 'uncaught':
+    setTimeout(() => {
+      throw new Error('boom');
+    }, 10);
+    break;
+  default:
+    // Wait for the test to send a signal.
+    setInterval(() => undefined, 1000);
+}
