@@ -14,7 +14,7 @@ export default defineConfig({
         test: {
           name: 'docker',
           include: ['src/**/*.docker.test.ts'],
-          globalSetup: ['./src/test-support/docker-global-setup.ts'],
+          globalSetup: ['@snapbox/test-support/docker-global-setup'],
           testTimeout: 600_000,
           hookTimeout: 120_000,
         },

@@ -20,7 +20,7 @@ export default defineConfig({
         test: {
           name: 'docker',
           include: ['src/**/*.integration.test.ts'],
-          globalSetup: ['./src/test-support/docker-global-setup.ts'],
+          globalSetup: ['@snapbox/test-support/docker-global-setup'],
           testTimeout: 180_000,
           hookTimeout: 120_000,
         },

@@ -14,6 +14,7 @@ import {
   replay,
   runLabels,
 } from '@snapbox/go-explore';
+import { tinyImage } from '@snapbox/test-support';
 import { type BaselineResult, runRandomRestarts } from './baseline.js';
 import { renderProgressChart } from './chart.js';
 import { createLockTask, type LockConfig, type LockObservation, lockStatus } from './lock.js';
@@ -24,7 +25,8 @@ import { formatTable, LiveLine, seconds } from './report.js';
  * with the same number of container steps (restarting from scratch, never returning) does not.
  */
 
-const image = 'snapbox-fixture/tiny:1';
+// The fixture image that scripts/ensure-test-images.sh builds locally: no registry is needed.
+const image = tinyImage;
 
 // 10 positions, digits 0-3, and 4 wrong digits in 5 reset the lock: from position 0, random play
 // gets through all 10 before a reset about once in 200 000 attempts. Go-Explore returns to the

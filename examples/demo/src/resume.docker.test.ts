@@ -1,37 +1,16 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDockerFactory } from '@snapbox/docker';
 import { runLabels } from '@snapbox/go-explore';
+import { leftovers, removeLabelled, spawnNode } from '@snapbox/test-support';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 
-interface Ended {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-function start(args: readonly string[]): { child: ChildProcess; ended: Promise<Ended> } {
-  const child = spawn(process.execPath, [main, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk;
-  });
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-  });
-  const ended = new Promise<Ended>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-  return { child, ended };
-}
+const start = (args: readonly string[]) => spawnNode(main, args);
 
 /** Iterations saved in the checkpoint, or -1 while there is none. */
 async function savedIterations(path: string): Promise<number> {
@@ -55,24 +34,10 @@ describe('the demo, interrupted and resumed', () => {
   const docker = createDockerFactory({ pull: 'never' }).docker;
   let folder: string | undefined;
   let checkpoint = '';
-  const ofRun = async () => {
-    const filters = { label: [`${runLabels.checkpoint}=${checkpoint}`] };
-    const [containers, images] = await Promise.all([
-      docker.listContainers({ all: true, filters }),
-      docker.listImages({ all: true, filters }),
-    ]);
-    return { containers: containers.length, images: images.length };
-  };
+  const ofRun = () => leftovers(docker, [`${runLabels.checkpoint}=${checkpoint}`]);
 
   afterAll(async () => {
-    if (checkpoint !== '') {
-      for (const image of await docker.listImages({ filters: { label: [`${runLabels.checkpoint}=${checkpoint}`] } })) {
-        await docker
-          .getImage(image.Id)
-          .remove({ force: true })
-          .catch(() => {});
-      }
-    }
+    if (checkpoint !== '') await removeLabelled(docker, [`${runLabels.checkpoint}=${checkpoint}`]);
     if (folder !== undefined) await rm(folder, { recursive: true, force: true });
   });
 
@@ -113,9 +78,9 @@ describe('the demo, interrupted and resumed', () => {
     await expect(stat(checkpoint)).rejects.toThrow(/ENOENT/);
     // The killed run's containers go once its watchdog has seen it die; its snapshots went with the run.
     const deadline = Date.now() + 20_000;
-    while ((await ofRun()).containers > 0 && Date.now() < deadline) {
+    while ((await ofRun()).containers.length > 0 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
-    expect(await ofRun()).toEqual({ containers: 0, images: 0 });
+    expect(await ofRun()).toEqual({ containers: [], images: [] });
   });
 });

@@ -2,10 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { describeContainerConformance } from '@snapbox/conformance';
 import { currentSession, snapboxLabels } from '@snapbox/core';
+import { tinyImage } from '@snapbox/test-support';
 import { afterAll } from 'vitest';
 import { createCliDockerFactory } from './index.js';
 
-const image = 'snapbox-fixture/tiny:1';
+const image = tinyImage;
 const docker = (...args: string[]) => execFileSync('docker', args, { encoding: 'utf8', stdio: 'pipe' });
 
 // The whole contract, against the real engine. Two sandbox options are left out on purpose (see

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { describeContainerConformance } from '@snapbox/conformance';
+import { tinyImage } from '@snapbox/test-support';
 import Docker from 'dockerode';
 import { afterAll } from 'vitest';
 import { createDockerFactory } from './index.js';
 import { removeSessionBuilds, sessionLeftovers } from './test-support/engine.js';
-import { tinyImage } from './test-support/fixtures.js';
 
 const docker = new Docker();
 // Flattening after a few layers (instead of near Docker's 125) lets the suite's lineage cross

@@ -1,9 +1,9 @@
 import { BackendUnavailableError, SnapboxError } from '@snapbox/core';
+import { tinyImage } from '@snapbox/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isRetriable } from './engine-requests.js';
 import { createDockerFactory } from './index.js';
 import { type Fault, type SeenRequest, startFaultyProxy } from './test-support/faulty-proxy.js';
-import { tinyImage } from './test-support/fixtures.js';
 
 /**
  * Timeouts and retries against the real engine, through a proxy that fails chosen requests the

@@ -1,8 +1,8 @@
 import { type ProgressEvent, StartAbortedError, StartTimeoutError } from '@snapbox/core';
+import { tinyImage } from '@snapbox/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDockerFactory } from './index.js';
 import { engine, imageExists, sessionLeftovers } from './test-support/engine.js';
-import { tinyImage } from './test-support/fixtures.js';
 import { startLocalRegistry } from './test-support/local-registry.js';
 
 /**

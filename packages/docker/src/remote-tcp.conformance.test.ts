@@ -1,7 +1,7 @@
 import { describeContainerConformance } from '@snapbox/conformance';
+import { tinyImage } from '@snapbox/test-support';
 import { createDockerFactory } from './index.js';
 import { describeEngineSuite } from './test-support/engine-suite.js';
-import { tinyImage } from './test-support/fixtures.js';
 import { tcpEngine } from './test-support/other-engines.js';
 
 // A second dockerd on a loopback port (scripts/ensure-remote-engines.sh starts it; a failure

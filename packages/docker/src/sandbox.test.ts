@@ -1,9 +1,9 @@
 import { InvalidArgumentError } from '@snapbox/core';
+import { debianImage, tinyImage } from '@snapbox/test-support';
 import type Docker from 'dockerode';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDockerFactory, type DockerContainer, dockerSandboxDefaults } from './index.js';
 import { engine } from './test-support/engine.js';
-import { debianImage, tinyImage } from './test-support/fixtures.js';
 
 /**
  * The sandbox controls on the real engine, each bounded so that a 2-core machine shared with

@@ -3,11 +3,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ProgressEvent, StartAbortedError, StartTimeoutError } from '@snapbox/core';
+import { tinyImage } from '@snapbox/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BuildLog, PullProgress } from './image-source.js';
 import { createDockerFactory } from './index.js';
 import { engine, imageExists, removeSessionBuilds, sessionLeftovers } from './test-support/engine.js';
-import { tinyImage } from './test-support/fixtures.js';
 
 const factory = createDockerFactory();
 let scratch = '';

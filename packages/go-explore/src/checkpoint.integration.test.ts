@@ -1,13 +1,13 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDockerFactory } from '@snapbox/docker';
+import { leftovers, removeLabelled, spawnNode, tinyImage } from '@snapbox/test-support';
 import { afterAll, describe, expect, it } from 'vitest';
 import { journalPath, runLabels } from './checkpoint-file.js';
 
-const image = 'snapbox-fixture/tiny:1';
+const image = tinyImage;
 const childScript = fileURLToPath(new URL('./test-support/checkpoint-child.mjs', import.meta.url));
 
 /** What the child prints at the end (see checkpoint-child.mjs). */
@@ -31,33 +31,21 @@ interface ChildRun {
 }
 
 /** Runs the child; with `killAtStep`, SIGKILLs it as soon as it reports that step. */
-function runChild(mode: 'fresh' | 'resume' | 'reference', path: string, killAtStep?: number): Promise<ChildRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [childScript, mode, path, image], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const run: ChildRun = { steps: 0, result: undefined, code: null, signal: null, stderr: '' };
-    let buffered = '';
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
-      buffered += chunk;
-      let newline = buffered.indexOf('\n');
-      while (newline >= 0) {
-        const line = JSON.parse(buffered.slice(0, newline)) as { step?: number; result?: Summary };
-        buffered = buffered.slice(newline + 1);
-        if (line.step !== undefined) {
-          run.steps = line.step;
-          if (line.step === killAtStep) child.kill('SIGKILL');
-        }
-        if (line.result !== undefined) run.result = line.result;
-        newline = buffered.indexOf('\n');
+async function runChild(mode: 'fresh' | 'resume' | 'reference', path: string, killAtStep?: number): Promise<ChildRun> {
+  let steps = 0;
+  let result: Summary | undefined;
+  const run = spawnNode(childScript, [mode, path, image], {
+    onLine: (text) => {
+      const line = JSON.parse(text) as { step?: number; result?: Summary };
+      if (line.step !== undefined) {
+        steps = line.step;
+        if (line.step === killAtStep) run.child.kill('SIGKILL');
       }
-    });
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk: string) => {
-      run.stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ ...run, code, signal }));
+      if (line.result !== undefined) result = line.result;
+    },
   });
+  const { code, signal, stderr } = await run.ended;
+  return { steps, result, code, signal, stderr };
 }
 
 function fingerprint(summary: Summary | undefined) {
@@ -77,32 +65,11 @@ describe('checkpoints on Docker, across processes', () => {
   let folder: string | undefined;
   let runId: string | undefined;
 
-  const leftovers = async (): Promise<{ containers: number; images: number }> => {
-    const filters = { label: [`${runLabels.run}=${runId}`] };
-    const [containers, images] = await Promise.all([
-      docker.listContainers({ all: true, filters }),
-      docker.listImages({ all: true, filters }),
-    ]);
-    return { containers: containers.length, images: images.length };
-  };
+  const ofRun = () => leftovers(docker, [`${runLabels.run}=${runId}`]);
 
   afterAll(async () => {
     // Leave nothing behind even if an assertion failed half-way.
-    if (runId !== undefined) {
-      const filters = { label: [`${runLabels.run}=${runId}`] };
-      for (const container of await docker.listContainers({ all: true, filters })) {
-        await docker
-          .getContainer(container.Id)
-          .remove({ force: true })
-          .catch(() => {});
-      }
-      for (const leftover of await docker.listImages({ all: true, filters })) {
-        await docker
-          .getImage(leftover.Id)
-          .remove({ force: true })
-          .catch(() => {});
-      }
-    }
+    if (runId !== undefined) await removeLabelled(docker, [`${runLabels.run}=${runId}`]);
     if (folder !== undefined) await rm(folder, { recursive: true, force: true });
   });
 
@@ -131,7 +98,7 @@ describe('checkpoints on Docker, across processes', () => {
     expect(progress[1]).toBeGreaterThan(progress[0] as number);
     expect(progress[2]).toBeGreaterThan(progress[1] as number);
     // What the killed processes left: the checkpoint's snapshots, kept, under the run's label.
-    expect((await leftovers()).images).toBeGreaterThan(0);
+    expect((await ofRun()).images.length).toBeGreaterThan(0);
 
     const last = await runChild('resume', path);
     expect(last.stderr).toBe('');
@@ -145,9 +112,9 @@ describe('checkpoints on Docker, across processes', () => {
     expect(await exists(path)).toBe(false);
     expect(await exists(journalPath(path))).toBe(false);
     const deadline = Date.now() + 20_000;
-    while ((await leftovers()).containers > 0 && Date.now() < deadline) {
+    while ((await ofRun()).containers.length > 0 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
-    expect(await leftovers()).toEqual({ containers: 0, images: 0 });
+    expect(await ofRun()).toEqual({ containers: [], images: [] });
   }, 600_000);
 });
