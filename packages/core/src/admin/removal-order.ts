@@ -2,6 +2,7 @@
 export interface OrderedSnapshot {
   /** Its id; `undefined` for one whose name is already gone (deleted while in use). */
   readonly id: string | undefined;
+  /** When it was taken: newer snapshots are removed first. */
   readonly createdAt: Date;
   /** The snapshot it was taken from a restore of, when there is one. */
   readonly parentSnapshot?: string | undefined;
