@@ -195,6 +195,7 @@ export class DockerContainer extends BaseContainer implements SnapshotableContai
       [snapboxLabels.parentSnapshot]: this.#source.kind === 'snapshot' ? this.#source.snapshotId : '',
     };
     let container: Docker.Container;
+    tracker.beginCreate();
     try {
       container = await docker.createContainer({
         Image: image.id,
@@ -208,11 +209,13 @@ export class DockerContainer extends BaseContainer implements SnapshotableContai
         Tty: false,
         HostConfig: { Init: true, ...this.#hostResources() },
       });
+      this.#id = container.id;
+      tracker.trackContainer(container.id);
     } catch (error) {
       throw this.#engineFailure(error, 'create a container');
+    } finally {
+      tracker.endCreate();
     }
-    this.#id = container.id;
-    tracker.trackContainer(container.id);
     try {
       await container.start();
       const info = await container.inspect();
