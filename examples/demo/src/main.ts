@@ -8,6 +8,7 @@ import {
   deleteCheckpoint,
   type GoExploreResult,
   goExplore,
+  type ReplayResult,
   type ResumeSummary,
   replay,
 } from '@snapbox/go-explore';
@@ -416,14 +417,21 @@ async function report(demo: Demo, backends: readonly DemoBackend[]): Promise<boo
     `replaying the best trajectory of ${backendTitles[primary.name]}, seed ${first} (${main.bestTrajectory.length} moves) in a fresh container:`,
   );
   out(`  lock try ${main.bestTrajectory.join(' ')}`);
-  const check = await replay({
-    factory: primary.factory,
-    image: settings.image,
-    task: demo.task,
-    trajectory: main.bestTrajectory,
-    inspect: lockStatus,
-    signal,
-  });
+  let check: ReplayResult<LockObservation, string>;
+  try {
+    check = await replay({
+      factory: primary.factory,
+      image: settings.image,
+      task: demo.task,
+      trajectory: main.bestTrajectory,
+      inspect: lockStatus,
+      signal,
+    });
+  } catch (error) {
+    if (!signal.aborted) throw error;
+    out('  interrupted; `npm run demo -- --resume` replays it and goes on');
+    return false;
+  }
   out(`  lock status -> ${check.inspection}`);
   const reproduced = check.score === main.bestScore && check.inspection.endsWith('OPEN') === main.opened;
   out(
@@ -451,7 +459,7 @@ async function report(demo: Demo, backends: readonly DemoBackend[]): Promise<boo
   out(summaryTable(goal, main, baselines[0] as BaselineRun, settings.workers));
   out();
   out(
-    `every seed on ${backendTitles[primary.name]} (the baseline had ${baselines[0]?.steps ?? 0} steps each, as many as the longest Go-Explore run):`,
+    `every seed on ${backendTitles[primary.name]} (the baseline had ${Math.max(...runs.map((run) => run.steps))} steps for each, as many as the longest Go-Explore run):`,
   );
   out(seedsTable(goal, runs, baselines));
 
