@@ -1,5 +1,6 @@
 export { buildIfStale } from './build-global-setup.js';
 export { ensureDockerEngine } from './docker-global-setup.js';
+export { ensureBubblewrap } from './integration-global-setup.js';
 export { debianImage, tinyImage } from './fixture-images.js';
 export { harborRegistryPath, harborRegistrySha256 } from './fixtures.js';
 export { dockerCli, type LabelledEngine, type Leftovers, leftovers, removeLabelled } from './leftovers.js';

@@ -524,6 +524,7 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
         keep,
         createdAt: Date.now(),
         owner: currentOwner(),
+        labels: { ...this.#options.labels },
       };
       store.commitSnapshot(record, path);
     } catch (error) {

@@ -263,6 +263,7 @@ export class DockerContainer extends BaseContainer implements SnapshotableContai
     signal.throwIfAborted();
     const portBindAddress = this.#backend.portBindAddress ?? (isLocalEngine(docker) ? '127.0.0.1' : '0.0.0.0');
     let container: Docker.Container;
+    tracker.beginCreate();
     try {
       // Not cancelled mid-request: the engine could create the container after we stopped
       // listening, and we would not know its id to remove it. The signal is checked right after.
@@ -284,11 +285,13 @@ export class DockerContainer extends BaseContainer implements SnapshotableContai
           portBindAddress,
         ),
       });
+      this.#id = container.id;
+      tracker.trackContainer(container.id);
     } catch (error) {
       throw this.#engineFailure(error, 'create a container');
+    } finally {
+      tracker.endCreate();
     }
-    this.#id = container.id;
-    tracker.trackContainer(container.id);
     try {
       signal.throwIfAborted();
       context.progress({ phase: 'start', message: `starting container ${container.id.slice(0, 12)}` });
