@@ -32,6 +32,12 @@ nproc=$(at_most "$(ulimit -Hu)" 32768)
 conf=/etc/containers/containers.conf.d/50-snapbox-ulimits.conf
 want=$(printf '# Written by snapbox scripts/ensure-podman.sh\n[containers]\ndefault_ulimits = ["nofile=%s:%s", "nproc=%s:%s"]\n' \
   "${nofile}" "${nofile}" "${nproc}" "${nproc}")
+# Debian's crun (1.8) refuses cgroups v1 and hybrid layouts ("cgroups in hybrid mode not
+# supported"), and Podman prefers crun whenever it is installed (the bubblewrap backend's
+# comparison installs it). Where cgroups are not unified v2, pin runc, which docker.io brings.
+if [ ! -f /sys/fs/cgroup/cgroup.controllers ] && command -v runc >/dev/null 2>&1; then
+  want=$(printf '%s\n[engine]\nruntime = "runc"\n' "${want}")
+fi
 conf_written() { [ "$(cat "${conf}" 2>/dev/null)" = "${want}" ]; }
 
 if command -v podman >/dev/null 2>&1 && conf_written && api_answers && images_loaded; then

@@ -8,6 +8,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tinyImage } from '@snapbox/test-support';
 import Docker from 'dockerode';
 import { ApiCallRecorder } from './api-calls.js';
 import { benchLabels, removeRun, removeStaleRuns } from './bench-resources.js';
@@ -30,7 +31,7 @@ import { runTransfers, type TransferSize } from './suites/transfers.js';
 
 const benchRoot = fileURLToPath(new URL('..', import.meta.url));
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-const image = 'snapbox-fixture/tiny:1';
+const image = tinyImage;
 const suites = ['ops', 'transfers', 'throughput', 'chain', 'exit', 'goexplore'] as const;
 type Suite = (typeof suites)[number];
 

@@ -1,3 +1,4 @@
+import { tinyImage } from '@snapbox/test-support';
 import { describe, expect, it } from 'vitest';
 import type { BenchResults, ThroughputResult } from './results.js';
 import { evaluateTargets, explainOpMiss } from './targets.js';
@@ -7,7 +8,7 @@ function results(overrides: Partial<BenchResults>): BenchResults {
     startedAt: '2026-01-01T00:00:00.000Z',
     mode: 'full',
     command: 'pnpm bench',
-    image: 'snapbox-fixture/tiny:1',
+    image: tinyImage,
     machine: {
       cpu: 'test',
       cores: 2,

@@ -5,16 +5,22 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['src/**/*.test.ts'], exclude: ['src/**/*.docker.test.ts'] },
+        test: {
+          name: 'unit',
+          include: ['src/**/*.test.ts'],
+          exclude: ['src/**/*.integration.test.ts'],
+          // The memory backend is fast, but a loaded 2-core CI machine is not.
+          testTimeout: 30_000,
+        },
       },
       {
-        // The demo itself, on a real engine; the setup makes sure it is there, and fails the run
-        // when it cannot.
+        // The demo itself, on bubblewrap and a real Docker engine; the setup makes sure they are
+        // there, and fails the run when it cannot.
         extends: true,
         test: {
-          name: 'docker',
-          include: ['src/**/*.docker.test.ts'],
-          globalSetup: ['./src/test-support/docker-global-setup.ts'],
+          name: 'integration',
+          include: ['src/**/*.integration.test.ts'],
+          globalSetup: ['@snapbox/test-support/integration-global-setup'],
           testTimeout: 600_000,
           hookTimeout: 120_000,
         },

@@ -7,6 +7,8 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    globalSetup: ['./src/test-support/global-setup.ts'],
+    // A real engine with the fixture image (a missing engine fails the run), and the build output
+    // up to date: the exit-cleanup test runs a child program on it.
+    globalSetup: ['@snapbox/test-support/docker-global-setup', '@snapbox/test-support/build-global-setup'],
   },
 });

@@ -5,6 +5,7 @@ export default defineConfig({
     include: ['src/**/*.test.ts'],
     testTimeout: 300_000,
     hookTimeout: 300_000,
-    globalSetup: ['./src/global-setup.ts'],
+    // The Docker examples run against a real engine with the fixture image; no engine fails the run.
+    globalSetup: ['@snapbox/test-support/docker-global-setup'],
   },
 });

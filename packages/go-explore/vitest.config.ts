@@ -15,12 +15,13 @@ export default defineConfig({
         },
       },
       {
-        // A real engine; the setup makes sure it is there, and fails the run when it cannot.
+        // Real backends (Docker, bubblewrap); the setup makes sure they are there, and fails the
+        // run when it cannot.
         extends: true,
         test: {
-          name: 'docker',
+          name: 'integration',
           include: ['src/**/*.integration.test.ts'],
-          globalSetup: ['./src/test-support/docker-global-setup.ts'],
+          globalSetup: ['@snapbox/test-support/integration-global-setup'],
           testTimeout: 180_000,
           hookTimeout: 120_000,
         },

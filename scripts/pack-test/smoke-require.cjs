@@ -14,6 +14,7 @@ const entries = {
   '@snapbox/presets': (m) => typeof m.loadHarborRegistry === 'function',
   '@snapbox/go-explore': (m) => typeof m.goExplore === 'function',
   '@snapbox/bubblewrap': (m) => typeof m.createBubblewrapFactory === 'function',
+  '@snapbox/bubblewrap/admin': (m) => typeof m.createAdmin === 'function',
   '@snapbox/cli': (m) => typeof m.main === 'function',
 };
 for (const [name, looksRight] of Object.entries(entries)) {

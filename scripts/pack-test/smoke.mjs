@@ -74,11 +74,19 @@ const version = execFileSync('node_modules/.bin/snapbox', ['--version'], { encod
 assert.match(version, /^\d+\.\d+\.\d+/);
 console.log(`cli: snapbox --version prints ${version}`);
 // The CLI depends on no backend: it finds the installed ones in node_modules, by their package.json.
-const backendEnv = { ...process.env, SNAPBOX_BACKENDS: '', DAYTONA_API_KEY: '', DAYTONA_JWT_TOKEN: '' };
+// Bubblewrap's state folder in this project, not the machine's default one.
+const backendEnv = {
+  ...process.env,
+  SNAPBOX_BACKENDS: '',
+  DAYTONA_API_KEY: '',
+  DAYTONA_JWT_TOKEN: '',
+  SNAPBOX_BUBBLEWRAP_STATE_DIR: `${process.cwd()}/bubblewrap-state`,
+};
 const found = JSON.parse(
   execFileSync('node_modules/.bin/snapbox', ['backends', '--json'], { encoding: 'utf8', env: backendEnv }),
 );
 assert.deepEqual(found.map((row) => [row.backend, row.package, row.via, row.configured]).sort(), [
+  ['bubblewrap', '@snapbox/bubblewrap', 'node_modules', true],
   ['daytona', '@snapbox/daytona', 'node_modules', false],
   ['docker', '@snapbox/docker', 'node_modules', true],
 ]);
@@ -86,7 +94,7 @@ const listing = JSON.parse(
   execFileSync('node_modules/.bin/snapbox', ['ls', '--json'], { encoding: 'utf8', env: backendEnv }),
 );
 assert.ok(Array.isArray(listing.containers) && Array.isArray(listing.snapshots));
-console.log(`cli: snapbox backends finds ${found.map((row) => row.backend).join(' and ')}; snapbox ls lists them`);
+console.log(`cli: snapbox backends finds ${found.map((row) => row.backend).join(', ')}; snapbox ls lists them`);
 
 // Nothing of this process is left on the engine.
 const owner = [

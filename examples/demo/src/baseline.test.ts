@@ -45,6 +45,12 @@ describe('the demo on the memory backend', () => {
     const scores = baseline.history.map((point) => point.score);
     expect([...scores].sort((a, b) => a - b)).toEqual(scores);
     expect(scores.at(-1)).toBe(baseline.bestScore);
+    // Cells: the initial position first, then each new position once, each reached in play.
+    expect(baseline.cellsHistory[0]).toEqual({ steps: 0, cells: 1 });
+    expect(baseline.cellsHistory.map((point) => point.cells)).toEqual(
+      baseline.cellsHistory.map((_, index) => index + 1),
+    );
+    expect(baseline.cellsHistory.at(-1)?.cells).toBe(baseline.bestScore + 1);
     expect(factory.liveContainers()).toEqual([]);
     expect(factory.listSnapshots()).toEqual([]);
   });

@@ -34,9 +34,20 @@ export interface ScorePoint {
   readonly score: number;
 }
 
+/** A rise of the number of distinct cells (`task.cellOf`) reached so far. */
+export interface CellsPoint {
+  readonly steps: number;
+  readonly cells: number;
+}
+
 export interface BaselineResult {
   readonly bestScore: number;
   readonly history: readonly ScorePoint[];
+  /**
+   * Each rise of the number of distinct cells reached (the task's `cellOf` of every observation,
+   * the initial one included): what Go-Explore's archive counts, for a player that never returns.
+   */
+  readonly cellsHistory: readonly CellsPoint[];
   readonly steps: number;
   readonly episodes: number;
   readonly elapsedMs: number;
@@ -55,6 +66,14 @@ export async function runRandomRestarts<Action, Observation>(
   const elapsed = (): number => performance.now() - started;
   const master = createRandom(options.seed);
   const history: ScorePoint[] = [{ steps: 0, score: 0 }];
+  const cellsSeen = new Set<string>();
+  const cellsHistory: CellsPoint[] = [];
+  const see = (observation: Observation, steps: number): void => {
+    const key = options.task.cellOf(observation);
+    if (cellsSeen.has(key)) return;
+    cellsSeen.add(key);
+    cellsHistory.push({ steps, cells: cellsSeen.size });
+  };
   let bestScore = 0;
   let stepsReserved = 0;
   let steps = 0;
@@ -76,13 +95,14 @@ export async function runRandomRestarts<Action, Observation>(
       const container = options.factory.fromImage({ image: options.image });
       try {
         await container.start();
-        await options.task.reset(container, context(index));
+        see(await options.task.reset(container, context(index)), steps);
         episodes++;
         let score = 0;
         for (let step = 0; step < options.episodeSteps && !stopped(); step++) {
           stepsReserved++;
           const result = await options.task.step(container, options.task.sampleAction(rng), context(index));
           steps++;
+          see(result.observation, steps);
           score += result.reward;
           if (score > bestScore) {
             bestScore = score;
@@ -108,5 +128,5 @@ export async function runRandomRestarts<Action, Observation>(
     ),
   );
   if (failures.length > 0) throw failures[0];
-  return { bestScore, history, steps, episodes, elapsedMs: elapsed(), stopReason: stopReason ?? 'steps' };
+  return { bestScore, history, cellsHistory, steps, episodes, elapsedMs: elapsed(), stopReason: stopReason ?? 'steps' };
 }

@@ -1,30 +1,51 @@
-import { mkdir, stat, writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { currentSession, snapboxLabels } from '@snapbox/core';
-import { createDockerFactory, type DockerFactory } from '@snapbox/docker';
 import {
   CheckpointRefusedError,
   countBasedWeight,
   deleteCheckpoint,
   type GoExploreResult,
   goExplore,
+  type ReplayResult,
   type ResumeSummary,
   replay,
-  runLabels,
 } from '@snapbox/go-explore';
-import { type BaselineResult, runRandomRestarts } from './baseline.js';
-import { renderProgressChart } from './chart.js';
+import { tinyImage } from '@snapbox/test-support';
+import {
+  type BackendName,
+  backendNames,
+  backendTitles,
+  type DemoBackend,
+  isWorking,
+  leftovers,
+  openBackend,
+} from './backends.js';
+import { runRandomRestarts } from './baseline.js';
+import { demoCharts } from './demo-charts.js';
 import { createLockTask, type LockConfig, type LockObservation, lockStatus } from './lock.js';
-import { formatTable, LiveLine, seconds } from './report.js';
+import { formatTable, LiveLine, perSecond, ratio, seconds } from './report.js';
+import {
+  type BaselineRun,
+  baselineRun,
+  type DemoRecord,
+  type DemoSettings,
+  type GoExploreRun,
+  goExploreRun,
+  newRecord,
+  readRecord,
+  writeRecord,
+} from './run-record.js';
 
 /**
- * The demo: Go-Explore opens a combination lock inside a Docker container, and random play
- * with the same number of container steps (restarting from scratch, never returning) does not.
+ * The demo: Go-Explore opens a combination lock inside a container, on the bubblewrap backend and
+ * on Docker side by side (returns per second), over several seeds; random play with the same
+ * number of container steps (restarting from scratch, never returning) does not open it.
  */
 
-const image = 'snapbox-fixture/tiny:1';
+// The fixture image that scripts/ensure-test-images.sh builds locally: no registry is needed.
+const image = tinyImage;
 
 // 10 positions, digits 0-3, and 4 wrong digits in 5 reset the lock: from position 0, random play
 // gets through all 10 before a reset about once in 200 000 attempts. Go-Explore returns to the
@@ -33,108 +54,105 @@ const lock: LockConfig = { code: [2, 0, 3, 1, 1, 3, 0, 2, 3, 1], digits: 4, rese
 
 const defaults = {
   seed: 7,
+  seeds: 5,
   workers: 2,
   explorationSteps: 4,
   baselineEpisodeSteps: 40,
+  backends: ['bubblewrap', 'docker'] as BackendName[],
   // Guards against a run that goes wrong, not budgets: on an idle 2-core machine Go-Explore
-  // opens the lock in a few hundred steps and well under a minute (an engine under heavy load
-  // can be ten times slower, hence the generous time).
+  // opens the lock in a few hundred steps, in seconds on bubblewrap and well under a minute on
+  // Docker (an engine under heavy load can be ten times slower, hence the generous time).
   goExploreSteps: 2_000,
   goExploreTimeMs: 600_000,
 };
 
-const outDir = fileURLToPath(new URL('../out/', import.meta.url));
-const defaultCheckpoint = `${outDir}checkpoint.json`;
 const out = (text = ''): void => {
   process.stdout.write(`${text}\n`);
 };
 
+/** The command line. Options left out are undefined: defaults for a new demo, the record's on --resume. */
 interface Options {
-  /** The seed given with --seed; undefined for the default (and, on --resume, the checkpoint's). */
   readonly seed: number | undefined;
-  readonly workers: number;
-  /** Continue the run saved in the checkpoint, if there is one. */
+  readonly seeds: number | undefined;
+  readonly workers: number | undefined;
+  readonly positions: number | undefined;
+  readonly backends: readonly BackendName[] | undefined;
+  /** Continue the demo saved in the out folder, if it was interrupted. */
   readonly resume: boolean;
-  /** Where the run saves itself as it goes. */
-  readonly checkpoint: string;
-  /** How many positions of the lock to use: fewer make a quicker run. */
-  readonly positions: number;
+  /** Where the record, the checkpoints and the charts go. */
+  readonly out: string;
 }
 
 const usage =
-  'usage: node dist/main.js [--seed <integer>] [--workers <count ≥ 1>] [--resume] [--checkpoint <file>] [--positions <2..10>]';
+  'usage: node dist/main.js [--seed <integer>] [--seeds <count ≥ 1>] [--workers <count ≥ 1>] [--positions <2..10>] [--backends bubblewrap,docker] [--resume] [--out <folder>]';
 
 function options(): Options {
   const { values } = parseArgs({
     options: {
       seed: { type: 'string' },
+      seeds: { type: 'string' },
       workers: { type: 'string' },
-      resume: { type: 'boolean' },
-      checkpoint: { type: 'string' },
       positions: { type: 'string' },
+      backends: { type: 'string' },
+      resume: { type: 'boolean' },
+      out: { type: 'string' },
     },
     // `pnpm start -- --resume` passes the `--` through.
     allowPositionals: true,
   });
-  const seed = values.seed === undefined ? undefined : Number(values.seed);
-  const workers = values.workers === undefined ? defaults.workers : Number(values.workers);
-  const positions = values.positions === undefined ? lock.code.length : Number(values.positions);
+  const integer = (text: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined => {
+    if (text === undefined) return undefined;
+    const value = Number(text);
+    if (!Number.isSafeInteger(value) || value < min || value > max) throw new Error(usage);
+    return value;
+  };
+  const backends = values.backends?.split(',').map((name) => name.trim());
   if (
-    (seed !== undefined && !Number.isSafeInteger(seed)) ||
-    !Number.isSafeInteger(workers) ||
-    workers < 1 ||
-    !Number.isSafeInteger(positions) ||
-    positions < 2 ||
-    positions > lock.code.length
+    backends !== undefined &&
+    (backends.length === 0 ||
+      new Set(backends).size !== backends.length ||
+      backends.some((name) => !(backendNames as readonly string[]).includes(name)))
   ) {
     throw new Error(usage);
   }
   return {
-    seed,
-    workers,
+    seed: integer(values.seed, Number.MIN_SAFE_INTEGER),
+    seeds: integer(values.seeds, 1, 50),
+    workers: integer(values.workers, 1, 64),
+    positions: integer(values.positions, 2, lock.code.length),
+    backends: backends as BackendName[] | undefined,
     resume: values.resume === true,
-    checkpoint: resolve(values.checkpoint ?? defaultCheckpoint),
-    positions,
+    out: resolve(values.out ?? fileURLToPath(new URL('../out/', import.meta.url))),
   };
 }
 
-/** Checks the engine and the image first, so that a missing one gets a message, not a stack. */
-async function preflight(factory: DockerFactory): Promise<string | undefined> {
-  try {
-    await factory.docker.ping();
-  } catch (error) {
-    return `No Docker engine answers (${(error as Error).message}). Start one (bash scripts/ensure-docker-engine.sh) or set DOCKER_HOST.`;
-  }
-  try {
-    await factory.docker.getImage(image).inspect();
-  } catch {
-    return `The image ${image} is missing on this engine. Build it with: bash scripts/ensure-test-images.sh (or run pnpm demo from the repository root, which does it).`;
-  }
-  return undefined;
-}
-
-/**
- * What this process left on the engine, apart from the snapshots kept on purpose for a resume
- * (`keep: true`, under the checkpoint's label), which are counted separately.
- */
-async function leftovers(
-  factory: DockerFactory,
-  checkpoint: string,
-): Promise<{ containers: number; images: number; kept: number }> {
-  const mine = { label: [`${snapboxLabels.session}=${currentSession().id}`] };
-  const run = { label: [`${runLabels.checkpoint}=${checkpoint}`] };
-  const [containers, images, ofRun] = await Promise.all([
-    factory.docker.listContainers({ all: true, filters: mine }),
-    factory.docker.listImages({ all: true, filters: mine }),
-    factory.docker.listImages({ all: true, filters: run }),
-  ]);
-  const kept = ofRun.filter((image) => image.Labels?.[snapboxLabels.keep] === 'true');
-  const keptIds = new Set(kept.map((image) => image.Id));
+function settingsOf(options: Options): DemoSettings {
+  const first = options.seed ?? defaults.seed;
   return {
-    containers: containers.length,
-    images: images.filter((image) => !keptIds.has(image.Id)).length,
-    kept: kept.length,
+    image,
+    lock: { ...lock, code: lock.code.slice(0, options.positions ?? lock.code.length) },
+    workers: options.workers ?? defaults.workers,
+    explorationSteps: defaults.explorationSteps,
+    seeds: Array.from({ length: options.seeds ?? defaults.seeds }, (_, index) => first + index),
+    baselineEpisodeSteps: defaults.baselineEpisodeSteps,
+    backends: options.backends ?? defaults.backends,
   };
+}
+
+/** The options given that differ from the interrupted demo's settings, as `--flag value`. */
+function conflicts(options: Options, settings: DemoSettings): string[] {
+  const found: string[] = [];
+  const differs = (given: unknown, recorded: unknown, flag: string) => {
+    if (given !== undefined && JSON.stringify(given) !== JSON.stringify(recorded)) {
+      found.push(`${flag} ${Array.isArray(recorded) ? recorded.join(',') : String(recorded)}`);
+    }
+  };
+  differs(options.seed, settings.seeds[0], '--seed');
+  differs(options.seeds, settings.seeds.length, '--seeds');
+  differs(options.workers, settings.workers, '--workers');
+  differs(options.positions, settings.lock.code.length, '--positions');
+  differs(options.backends, settings.backends, '--backends');
+  return found;
 }
 
 const exists = (path: string): Promise<boolean> =>
@@ -143,61 +161,85 @@ const exists = (path: string): Promise<boolean> =>
     () => false,
   );
 
-function summary(
-  goal: number,
-  ge: GoExploreResult<number, LockObservation>,
-  baseline: BaselineResult,
-  workers: number,
-): string {
-  const opened = (score: number): string => (score >= goal ? 'yes' : 'no');
-  return formatTable(
-    ['', 'Go-Explore', 'no-return baseline'],
-    [
-      ['lock opened', opened(ge.best.score), opened(baseline.bestScore)],
-      ['best position', `${ge.best.score}/${goal}`, `${baseline.bestScore}/${goal}`],
-      ['container steps', String(ge.steps), String(baseline.steps)],
-      ['starts', `${ge.returns} returns to archived states`, `${baseline.episodes} fresh containers`],
-      ['snapshots', `${ge.snapshotsTaken} taken, ${ge.snapshotsDeleted} deleted`, 'none'],
-      ['archive', `${ge.cells.length} cells`, '-'],
-      ['workers', String(workers), String(workers)],
-      ['stopped by', ge.stopReason, baseline.stopReason],
-      ['wall time', seconds(ge.timing.totalMs), seconds(baseline.elapsedMs)],
-    ],
+/** Everything one part of the demo needs. */
+interface Demo {
+  readonly settings: DemoSettings;
+  readonly record: DemoRecord;
+  readonly recordPath: string;
+  readonly checkpointsDir: string;
+  readonly outDir: string;
+  readonly task: ReturnType<typeof createLockTask>;
+  readonly goal: number;
+  readonly signal: AbortSignal;
+  readonly live: LiveLine;
+  /** Whether checkpoints found in `checkpointsDir` are continued. */
+  readonly resuming: boolean;
+}
+
+const checkpointOf = (demo: Demo, backend: BackendName, seed: number): string =>
+  join(demo.checkpointsDir, `${backend}-seed-${seed}.json`);
+
+/**
+ * Discards what an interrupted demo left: its checkpoints, with their snapshots (on the backend
+ * each names). A checkpoint of a backend that does not work now is left, with a note.
+ */
+async function discardCheckpoints(checkpointsDir: string, backends: readonly DemoBackend[]): Promise<void> {
+  const files = (await readdir(checkpointsDir)).filter((name) => name.endsWith('.json'));
+  for (const name of files) {
+    const path = join(checkpointsDir, name);
+    let backendName: string | undefined;
+    try {
+      backendName = (JSON.parse(await readFile(path, 'utf8')) as { backend?: string }).backend;
+    } catch {
+      backendName = undefined;
+    }
+    const backend = backends.find((candidate) => candidate.name === backendName);
+    if (backend === undefined) {
+      out(`left ${path} alone: its backend (${backendName ?? 'unknown'}) is not available now`);
+      continue;
+    }
+    const { snapshotsDeleted } = await deleteCheckpoint({ path, factory: backend.factory });
+    out(
+      `discarded the interrupted run saved at ${path} (${snapshotsDeleted} snapshots); \`npm run demo -- --resume\` would have continued it`,
+    );
+  }
+}
+
+/** Says what a resumed run took over from its checkpoint, as soon as it is loaded. */
+function describeResume(resumed: ResumeSummary, goal: number): void {
+  const orphans =
+    resumed.orphansDeleted === 0
+      ? ''
+      : `; deleted ${resumed.orphansDeleted} snapshots the interrupted run took after its last checkpoint`;
+  out(
+    `resumed from ${resumed.path} (written ${resumed.writtenAt}): recovered ${resumed.iterations} iterations, ${resumed.steps} steps, ${resumed.cells} cells, best position ${resumed.bestScore}/${goal}${orphans}`,
   );
 }
 
-interface Setup {
-  readonly factory: DockerFactory;
-  readonly task: ReturnType<typeof createLockTask>;
-  readonly lock: LockConfig;
-  readonly goal: number;
-  /** The seed given, or undefined: the default for a new run, the checkpoint's for a resume. */
-  readonly seed: number | undefined;
-  readonly workers: number;
-  readonly signal: AbortSignal;
-  readonly live: LiveLine;
-  readonly checkpoint: string;
-  /** Whether to continue the run saved in `checkpoint`. */
-  readonly resume: boolean;
-}
-
-function runGoExplore(setup: Setup): Promise<GoExploreResult<number, LockObservation>> {
-  const { factory, task, goal, seed, workers, signal, live, checkpoint, resume } = setup;
+/** One Go-Explore run, checkpointed after every iteration (continued from its checkpoint when resuming). */
+async function runGoExplore(
+  demo: Demo,
+  backend: DemoBackend,
+  seed: number,
+): Promise<GoExploreResult<number, LockObservation>> {
+  const { settings, task, goal, signal, live } = demo;
+  const checkpoint = checkpointOf(demo, backend.name, seed);
+  const resume = demo.resuming && (await exists(checkpoint));
+  const label = `${backend.name} s${seed}`;
   let announced = false;
   return goExplore({
-    factory,
-    image,
+    factory: backend.factory,
+    image: settings.image,
     task,
-    workers,
-    // A resume continues with the checkpoint's seed unless one is given.
-    ...(seed === undefined ? (resume ? {} : { seed: defaults.seed }) : { seed }),
+    workers: settings.workers,
+    seed,
     // Saved after every iteration: Ctrl-C or a kill loses at most the iterations in flight.
     ...(resume ? { resumeFrom: checkpoint } : { checkpoint: { path: checkpoint } }),
     onFailure: (failure) => {
       live.finish();
       out(`go-explore: ${failure.kind} failed (${String(failure.error)}); retrying from cell ${failure.cell ?? '-'}`);
     },
-    explorationSteps: defaults.explorationSteps,
+    explorationSteps: settings.explorationSteps,
     // Count-based weights on times chosen and times visited, 1/√(n+1) each, as in the paper:
     // the positions every random walk passes through lose weight, the frontier keeps it.
     cellWeight: countBasedWeight({ chosen: 0.5, visited: 0.5 }),
@@ -212,9 +254,9 @@ function runGoExplore(setup: Setup): Promise<GoExploreResult<number, LockObserva
         describeResume(progress.resumed, goal);
       }
       live.update({
-        label: 'go-explore',
+        label,
         parts: [
-          `iteration ${progress.iteration}`,
+          `go-explore iteration ${progress.iteration}`,
           `cells ${progress.cells}`,
           `best ${progress.bestScore}/${goal}`,
           `${progress.returnsPerSecond.toFixed(2)} returns/s`,
@@ -227,184 +269,341 @@ function runGoExplore(setup: Setup): Promise<GoExploreResult<number, LockObserva
   });
 }
 
-/** The baseline, the replay, the chart and the summary; returns whether the demo proved its point. */
-async function compare(setup: Setup, ge: GoExploreResult<number, LockObservation>): Promise<boolean> {
-  const { factory, task, lock, goal, workers, signal, live } = setup;
-  const seed = typeof ge.seed === 'number' ? ge.seed : defaults.seed;
-  const baseline = await runRandomRestarts({
-    factory,
-    image,
-    task,
-    workers,
-    seed,
-    maxSteps: ge.steps,
-    episodeSteps: defaults.baselineEpisodeSteps,
-    targetScore: goal,
-    signal,
-    onProgress: (progress) =>
-      live.update({
-        label: 'baseline',
-        parts: [
-          `episode ${progress.episodes}`,
-          `best ${progress.bestScore}/${goal}`,
-          `${progress.steps}/${ge.steps} steps`,
-        ],
-        elapsedMs: progress.elapsedMs,
-      }),
-  });
-  live.finish();
-  out(
-    `baseline:   best position ${baseline.bestScore}/${goal} after ${baseline.steps} steps (${seconds(baseline.elapsedMs)})`,
-  );
-  out();
+const average = (total: number, count: number): string => (count === 0 ? '-' : `${Math.round(total / count)} ms`);
 
-  out(`replaying the best trajectory (${ge.bestTrajectory.length} moves) in a fresh container:`);
-  out(`  lock try ${ge.bestTrajectory.join(' ')}`);
-  const check = await replay({ factory, image, task, trajectory: ge.bestTrajectory, inspect: lockStatus, signal });
-  out(`  lock status -> ${check.inspection}`);
-  const reproduced = check.score === ge.best.score && check.done === ge.best.done;
-  out(
-    `  ${reproduced ? 'reproduced' : 'NOT reproduced'}: the replay reached position ${check.score}, the run recorded ${ge.best.score}`,
-  );
-  out();
-
-  await mkdir(outDir, { recursive: true });
-  const chartPath = `${outDir}progress.svg`;
-  await writeFile(
-    chartPath,
-    renderProgressChart({
-      title: 'Best lock position against container steps',
-      subtitle: `${goal}-digit lock (digits 0-${lock.digits - 1}, ${lock.resetPercent}% reset on a wrong digit), ${workers} workers, same step budget`,
-      goal,
-      goalLabel: 'open',
-      series: [
-        { name: 'Go-Explore', color: '#2563eb', points: ge.bestHistory, endSteps: ge.steps },
-        { name: 'no-return baseline', color: '#dc2626', points: baseline.history, endSteps: baseline.steps },
+/** Returns per second and where the time went, one column per backend: the same seeded run on each. */
+function speedTable(runs: readonly GoExploreRun[], goal: number): string {
+  const slowest = Math.min(...runs.map((run) => run.returnsPerSecond));
+  const column = (pick: (run: GoExploreRun) => string) => runs.map(pick);
+  return formatTable(
+    ['', ...runs.map((run) => backendTitles[run.backend])],
+    [
+      ['returns per second', ...column((run) => perSecond(run.returnsPerSecond))],
+      ['speed-up', ...column((run) => (slowest > 0 ? ratio(run.returnsPerSecond / slowest) : '-'))],
+      ['lock opened', ...column((run) => (run.opened ? 'yes' : `no (${run.bestScore}/${goal})`))],
+      ['container steps', ...column((run) => String(run.steps))],
+      ['returns', ...column((run) => String(run.returns))],
+      ['wall time', ...column((run) => seconds(run.timing.totalMs))],
+      ['per return', ...column((run) => average(run.timing.returnMs, run.returns + run.staleReturns))],
+      ['per step', ...column((run) => average(run.timing.exploreMs, run.steps))],
+      ['per snapshot', ...column((run) => average(run.timing.snapshotMs, run.snapshotsTaken))],
+      [
+        'resumed',
+        ...column((run) => (run.resumed === undefined ? 'no' : `after ${run.resumed.iterations} iterations`)),
       ],
+    ],
+  );
+}
+
+/** Go-Explore against the baseline for the first seed, as the demo has always shown it. */
+function summaryTable(goal: number, ge: GoExploreRun, baseline: BaselineRun, workers: number): string {
+  const opened = (score: number): string => (score >= goal ? 'yes' : 'no');
+  return formatTable(
+    ['', 'Go-Explore', 'no-return baseline'],
+    [
+      ['lock opened', opened(ge.bestScore), opened(baseline.bestScore)],
+      ['best position', `${ge.bestScore}/${goal}`, `${baseline.bestScore}/${goal}`],
+      ['container steps', String(ge.steps), String(baseline.steps)],
+      ['starts', `${ge.returns} returns to archived states`, `${baseline.episodes} fresh containers`],
+      ['snapshots', `${ge.snapshotsTaken} taken, ${ge.snapshotsDeleted} deleted`, 'none'],
+      ['cells', `${ge.cellsHistory.length} in the archive`, `${baseline.cellsHistory.length} positions reached`],
+      ['workers', String(workers), String(workers)],
+      ['stopped by', ge.stopReason, baseline.stopReason],
+      ['wall time', seconds(ge.timing.totalMs), seconds(baseline.elapsedMs)],
+    ],
+  );
+}
+
+/** One line per seed: how Go-Explore and the baseline did. */
+function seedsTable(goal: number, runs: readonly GoExploreRun[], baselines: readonly BaselineRun[]): string {
+  return formatTable(
+    ['seed', 'Go-Explore', 'no-return baseline'],
+    runs.map((run) => {
+      const baseline = baselines.find((candidate) => candidate.seed === run.seed);
+      return [
+        String(run.seed),
+        `${run.opened ? `opened after ${run.steps} steps` : `best ${run.bestScore}/${goal} in ${run.steps} steps`}, ${run.cellsHistory.length} cells, ${perSecond(run.returnsPerSecond)} returns/s`,
+        baseline === undefined
+          ? '-'
+          : `best ${baseline.bestScore}/${goal} in ${baseline.steps} steps, ${baseline.cellsHistory.length} positions reached`,
+      ];
     }),
   );
+}
 
-  out(summary(goal, ge, baseline, workers));
-  const t = ge.timing;
-  const average = (total: number, count: number): string => `${count === 0 ? '-' : Math.round(total / count)} ms`;
+/** Runs what the record does not hold yet; false when interrupted (the record says how far it got). */
+async function runAll(demo: Demo, backends: readonly DemoBackend[]): Promise<boolean> {
+  const { settings, record, goal } = demo;
+  const [primary, ...others] = backends as [DemoBackend, ...DemoBackend[]];
+  const [first] = settings.seeds as [number, ...number[]];
+  const plan = [
+    { backend: primary, seed: first },
+    ...others.map((backend) => ({ backend, seed: first })),
+    ...settings.seeds.slice(1).map((seed) => ({ backend: primary, seed })),
+  ];
+  for (const { backend, seed } of plan) {
+    const title = `${backendTitles[backend.name]}, seed ${seed}`;
+    const done = record.goExplore.find((run) => run.backend === backend.name && run.seed === seed);
+    if (done !== undefined) {
+      out(`go-explore on ${title}: done before the interruption (${done.steps} steps)`);
+      continue;
+    }
+    const result = await runGoExplore(demo, backend, seed);
+    demo.live.finish();
+    if (demo.signal.aborted) {
+      out(
+        `go-explore on ${title}: interrupted after ${result.iterations} iterations, ${result.steps} steps; the checkpoint ${result.checkpointPath ?? '(none)'} keeps the run up to its last whole iteration: \`npm run demo -- --resume\` continues it`,
+      );
+      return false;
+    }
+    const run = goExploreRun(backend.name, seed, settings.workers, goal, result);
+    record.goExplore.push(run);
+    await writeRecord(demo.recordPath, record);
+    out(
+      `go-explore on ${title}: ${run.opened ? 'OPENED' : 'not opened'} after ${run.steps} steps (${seconds(run.timing.totalMs)}, ${perSecond(run.returnsPerSecond)} returns/s)`,
+    );
+  }
+
+  // The baseline gets as many steps as the longest Go-Explore run, for every seed.
+  const ofPrimary = settings.seeds.map(
+    (seed) => record.goExplore.find((run) => run.backend === primary.name && run.seed === seed) as GoExploreRun,
+  );
+  const budget = Math.max(...ofPrimary.map((run) => run.steps));
+  for (const seed of settings.seeds) {
+    if (record.baseline.some((run) => run.backend === primary.name && run.seed === seed)) continue;
+    const result = await runRandomRestarts({
+      factory: primary.factory,
+      image: settings.image,
+      task: demo.task,
+      workers: settings.workers,
+      seed,
+      maxSteps: budget,
+      episodeSteps: settings.baselineEpisodeSteps,
+      targetScore: goal,
+      signal: demo.signal,
+      onProgress: (progress) =>
+        demo.live.update({
+          label: `${primary.name} s${seed}`,
+          parts: [
+            `baseline episode ${progress.episodes}`,
+            `best ${progress.bestScore}/${goal}`,
+            `${progress.steps}/${budget} steps`,
+          ],
+          elapsedMs: progress.elapsedMs,
+        }),
+    });
+    demo.live.finish();
+    if (demo.signal.aborted) {
+      out(
+        `baseline on ${backendTitles[primary.name]}, seed ${seed}: interrupted; \`npm run demo -- --resume\` runs it again and goes on`,
+      );
+      return false;
+    }
+    record.baseline.push(baselineRun(primary.name, seed, result));
+    await writeRecord(demo.recordPath, record);
+    out(
+      `baseline on ${backendTitles[primary.name]}, seed ${seed}: best position ${result.bestScore}/${goal} after ${result.steps} steps (${seconds(result.elapsedMs)})`,
+    );
+  }
+  return true;
+}
+
+/** The replay, the tables and the charts; returns whether the demo proved its point. */
+async function report(demo: Demo, backends: readonly DemoBackend[]): Promise<boolean> {
+  const { settings, record, goal, signal } = demo;
+  const primary = backends[0] as DemoBackend;
+  const first = settings.seeds[0] as number;
+  const main = record.goExplore.find((run) => run.backend === primary.name && run.seed === first) as GoExploreRun;
   out();
   out(
-    `Go-Explore time, summed over workers: return ${seconds(t.returnMs)}, explore ${seconds(t.exploreMs)}, snapshot ${seconds(t.snapshotMs)}, cleanup ${seconds(t.cleanupMs)} (setup ${seconds(t.setupMs)})`,
+    `replaying the best trajectory of ${backendTitles[primary.name]}, seed ${first} (${main.bestTrajectory.length} moves) in a fresh container:`,
   );
+  out(`  lock try ${main.bestTrajectory.join(' ')}`);
+  let check: ReplayResult<LockObservation, string>;
+  try {
+    check = await replay({
+      factory: primary.factory,
+      image: settings.image,
+      task: demo.task,
+      trajectory: main.bestTrajectory,
+      inspect: lockStatus,
+      signal,
+    });
+  } catch (error) {
+    if (!signal.aborted) throw error;
+    out('  interrupted; `npm run demo -- --resume` replays it and goes on');
+    return false;
+  }
+  out(`  lock status -> ${check.inspection}`);
+  const reproduced = check.score === main.bestScore && check.inspection.endsWith('OPEN') === main.opened;
   out(
-    `per operation: return ${average(t.returnMs, ge.returns + ge.staleReturns)}, step ${average(t.exploreMs, ge.steps)}, snapshot ${average(t.snapshotMs, ge.snapshotsTaken)}`,
+    `  ${reproduced ? 'reproduced' : 'NOT reproduced'}: the replay reached position ${check.score}, the run recorded ${main.bestScore}`,
   );
-  out(`chart: ${chartPath}`);
-  if (baseline.bestScore >= goal) out('note: the baseline opened the lock this time, a rare draw');
+  record.replay = { backend: primary.name, trajectory: main.bestTrajectory, inspection: check.inspection, reproduced };
+
+  const speeds = backends
+    .map((backend) => record.goExplore.find((run) => run.backend === backend.name && run.seed === first))
+    .filter((run): run is GoExploreRun => run !== undefined);
+  out();
+  out(
+    `Go-Explore, seed ${first}, ${settings.workers} workers, on each backend (every run checkpointed after each iteration):`,
+  );
+  out(speedTable(speeds, goal));
+
+  const runs = settings.seeds.map(
+    (seed) => record.goExplore.find((run) => run.backend === primary.name && run.seed === seed) as GoExploreRun,
+  );
+  const baselines = settings.seeds.map(
+    (seed) => record.baseline.find((run) => run.backend === primary.name && run.seed === seed) as BaselineRun,
+  );
+  out();
+  out(`Go-Explore against the no-return baseline, seed ${first} on ${backendTitles[primary.name]}:`);
+  out(summaryTable(goal, main, baselines[0] as BaselineRun, settings.workers));
+  out();
+  out(
+    `every seed on ${backendTitles[primary.name]} (the baseline had ${Math.max(...runs.map((run) => run.steps))} steps for each, as many as the longest Go-Explore run):`,
+  );
+  out(seedsTable(goal, runs, baselines));
+
+  const rendered = demoCharts(record);
+  const charts = {
+    progress: join(demo.outDir, 'progress.svg'),
+    cells: join(demo.outDir, 'cells.svg'),
+    time: join(demo.outDir, 'time.svg'),
+  };
+  for (const name of ['progress', 'cells', 'time'] as const) await writeFile(charts[name], rendered[name]);
+  record.complete = true;
+  await writeRecord(demo.recordPath, record);
+  out();
+  out(`charts: ${charts.progress}, ${charts.cells}, ${charts.time}`);
+  out(`run record: ${demo.recordPath}`);
+  if (baselines.some((run) => run.bestScore >= goal)) out('note: the baseline opened the lock this time, a rare draw');
 
   let ok = true;
-  if (ge.best.score < goal) {
-    ok = false;
-    process.stderr.write(`demo: Go-Explore did not open the lock (stopped by ${ge.stopReason})\n`);
+  for (const run of record.goExplore) {
+    if (!run.opened) {
+      ok = false;
+      process.stderr.write(
+        `demo: Go-Explore on ${backendTitles[run.backend]}, seed ${run.seed}, did not open the lock (stopped by ${run.stopReason})\n`,
+      );
+    }
   }
-  if (!reproduced || check.inspection.endsWith('OPEN') !== ge.best.score >= goal) {
+  if (!reproduced) {
     ok = false;
     process.stderr.write('demo: the replay did not reproduce the best cell\n');
   }
   return ok;
 }
 
-/** Says what the resumed run took over from its checkpoint, as soon as it is loaded. */
-function describeResume(resumed: ResumeSummary, goal: number): void {
-  const orphans =
-    resumed.orphansDeleted === 0
-      ? ''
-      : `; deleted ${resumed.orphansDeleted} snapshots the interrupted run took after its last checkpoint`;
-  out(
-    `resumed from ${resumed.path} (written ${resumed.writtenAt}): recovered ${resumed.iterations} iterations, ${resumed.steps} steps, ${resumed.cells} cells, best position ${resumed.bestScore}/${goal}${orphans}`,
-  );
-}
-
-/** A checkpoint left by an interrupted run: resumed with --resume, discarded otherwise. */
-async function prepareCheckpoint(factory: DockerFactory, checkpoint: string, resume: boolean): Promise<boolean> {
-  const found = await exists(checkpoint);
-  if (resume && !found) {
-    out(`no checkpoint at ${checkpoint}: nothing to resume, starting a new run`);
-    return false;
-  }
-  if (!resume && found) {
-    const { snapshotsDeleted } = await deleteCheckpoint({ path: checkpoint, factory });
-    out(
-      `discarded the interrupted run saved at ${checkpoint} (${snapshotsDeleted} snapshots); \`npm run demo -- --resume\` would have continued it`,
-    );
-  }
-  return resume;
-}
-
 async function main(): Promise<number> {
   const started = performance.now();
-  const { seed, workers, resume, checkpoint, positions } = options();
-  const factory = createDockerFactory({ pull: 'never' });
-  const problem = await preflight(factory);
-  if (problem !== undefined) {
-    process.stderr.write(`demo: ${problem}\n`);
+  const given = options();
+  const outDir = given.out;
+  const recordPath = join(outDir, 'run.json');
+  const checkpointsDir = join(outDir, 'checkpoints') + sep;
+  await mkdir(checkpointsDir, { recursive: true });
+
+  const previous = await readRecord(recordPath);
+  const resuming = given.resume && previous !== undefined && !previous.complete;
+  if (resuming) {
+    const differing = conflicts(given, previous.settings);
+    if (differing.length > 0) {
+      process.stderr.write(
+        `demo: the interrupted demo in ${outDir} ran with ${differing.join(', ')}; resume it with the same options (or none), or run without --resume to start over\n`,
+      );
+      return 1;
+    }
+  } else if (given.resume) {
+    out(`no interrupted demo in ${outDir}: nothing to resume, starting a new run`);
+  }
+  const settings = resuming ? previous.settings : settingsOf(given);
+  const record = resuming ? previous : newRecord(settings);
+  const goal = settings.lock.code.length;
+
+  out('snapbox demo: Go-Explore against a combination lock in a container, on bubblewrap and on Docker');
+  out(
+    `lock: ${goal} positions, digits 0-${settings.lock.digits - 1}; a wrong digit resets it to 0 with ${settings.lock.resetPercent}% chance`,
+  );
+  const seeds = settings.seeds;
+  out(
+    `image ${image}, ${settings.workers} workers, ${seeds.length === 1 ? `seed ${seeds[0]}` : `seeds ${seeds[0]}-${seeds.at(-1)}`}; each return restores a snapshot and explores ${settings.explorationSteps} random moves`,
+  );
+
+  const found = [];
+  for (const name of settings.backends) found.push(await openBackend(name, image));
+  const backends = found.filter(isWorking);
+  record.backends = found.map((backend) =>
+    isWorking(backend)
+      ? { name: backend.name, where: backend.where }
+      : { name: backend.name, problem: backend.problem },
+  );
+  for (const backend of found) {
+    out(
+      isWorking(backend)
+        ? `backend ${backendTitles[backend.name]}: ${backend.where}`
+        : `backend ${backendTitles[backend.name]}: not available here, left out: ${backend.problem}`,
+    );
+  }
+  if (backends.length === 0) {
+    process.stderr.write('demo: no backend works here (see above)\n');
     return 1;
   }
-  await mkdir(outDir, { recursive: true });
+  const main = (backends[0] as DemoBackend).name;
+  if (resuming && record.main !== undefined && record.main !== main) {
+    process.stderr.write(
+      `demo: the interrupted demo in ${outDir} ran its seeds on ${backendTitles[record.main]}, which does not work here now; run without --resume to start over\n`,
+    );
+    return 1;
+  }
+  record.main = main;
+  if (!resuming) await discardCheckpoints(checkpointsDir, backends);
+  await writeRecord(recordPath, record);
+  out(
+    `run record: ${recordPath}; every run checkpoints to ${checkpointsDir} (interrupt with Ctrl-C, continue with \`npm run demo -- --resume\`)`,
+  );
+  out();
+
   const controller = new AbortController();
   process.once('SIGINT', () => {
     process.stderr.write('\ndemo: interrupted, saving the run (Ctrl-C again to quit at once)\n');
     controller.abort();
     process.once('SIGINT', () => process.exit(130));
   });
-  const config: LockConfig = { ...lock, code: lock.code.slice(0, positions) };
-  const setup: Setup = {
-    factory,
-    task: createLockTask(config),
-    lock: config,
-    goal: config.code.length,
-    seed,
-    workers,
+  const demo: Demo = {
+    settings,
+    record,
+    recordPath,
+    checkpointsDir,
+    outDir,
+    task: createLockTask(settings.lock),
+    goal,
     signal: controller.signal,
     live: new LiveLine(process.stderr),
-    checkpoint,
-    resume: await prepareCheckpoint(factory, checkpoint, resume),
+    resuming,
   };
 
-  out('snapbox demo: Go-Explore against a combination lock in a Docker container');
-  out(
-    `lock: ${setup.goal} positions, digits 0-${config.digits - 1}; a wrong digit resets it to 0 with ${config.resetPercent}% chance`,
-  );
-  out(
-    `image ${image}, ${workers} workers, seed ${seed ?? (setup.resume ? "the checkpoint's" : defaults.seed)}; each return restores a snapshot and explores ${defaults.explorationSteps} random moves`,
-  );
-  out(`checkpoint: ${checkpoint} (interrupt with Ctrl-C, continue with \`npm run demo -- --resume\`)`);
-  out();
-
   let ok = false;
-  let clean = false;
+  let clean = true;
   try {
-    let ge: GoExploreResult<number, LockObservation>;
     try {
-      ge = await runGoExplore(setup);
+      if (await runAll(demo, backends)) ok = await report(demo, backends);
     } catch (error) {
       if (!CheckpointRefusedError.isInstance(error)) throw error;
-      setup.live.finish();
+      demo.live.finish();
       process.stderr.write(`demo: ${error.message}\nRun without --resume to start a new run.\n`);
       return 1;
     }
-    setup.live.finish();
-    if (controller.signal.aborted) {
-      out(
-        `go-explore: interrupted after ${ge.iterations} iterations, ${ge.steps} steps; the checkpoint ${ge.checkpointPath ?? '(none)'} keeps the run up to its last whole iteration: \`npm run demo -- --resume\` continues it`,
-      );
-    } else {
-      const verdict = ge.best.score >= setup.goal ? 'OPENED' : 'not opened';
-      out(`go-explore: ${verdict} after ${ge.steps} steps (${seconds(ge.timing.totalMs)})`);
-      ok = await compare(setup, ge);
-    }
   } finally {
-    const left = await leftovers(factory, checkpoint);
-    clean = left.containers + left.images === 0;
-    const kept = left.kept === 0 ? '' : `; ${left.kept} snapshots kept for --resume`;
-    out(
-      `leftovers of this run: ${left.containers} containers, ${left.images} images${kept}${clean ? '' : '  <-- NOT CLEAN'}`,
-    );
+    demo.live.finish();
+    for (const backend of backends) {
+      const left = await leftovers(backend, checkpointsDir);
+      const kept = left.kept === 0 ? '' : `; ${left.kept} snapshots kept for --resume`;
+      const backendClean = left.containers + left.snapshots === 0;
+      clean &&= backendClean;
+      out(
+        `leftovers of this run on ${backendTitles[backend.name]}: ${left.containers} containers, ${left.snapshots} snapshots${kept}${backendClean ? '' : '  <-- NOT CLEAN'}`,
+      );
+    }
     out(`total demo time: ${seconds(performance.now() - started)}`);
   }
   if (!clean) return 1;

@@ -11,6 +11,16 @@ export function formatTable(header: readonly string[], rows: readonly (readonly 
   return [line(header), rule, ...rows.map(line)].join('\n');
 }
 
+/** A rate with two decimals below 10, one above: `3.65`, `12.4`. */
+export function perSecond(value: number): string {
+  return value >= 10 ? value.toFixed(1) : value.toFixed(2);
+}
+
+/** A speed-up: `7.8×`, `23×`. */
+export function ratio(value: number): string {
+  return `${value >= 10 ? Math.round(value) : value.toFixed(1)}×`;
+}
+
 /** `12.3 s` for milliseconds. */
 export function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;

@@ -1,12 +1,13 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { NotASnapshotError, snapboxLabels } from '@snapbox/core';
+import { dockerCli, leftovers, spawnNode, tinyImage } from '@snapbox/test-support';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type CliDockerContainer, createCliDockerFactory } from './index.js';
 
 // What the conformance suite cannot see: what lands on the engine, flattening, and exit cleanup.
 
-const image = 'snapbox-fixture/tiny:1';
+const image = tinyImage;
 const docker = (...args: string[]): string => execFileSync('docker', args, { encoding: 'utf8' }).trim();
 const inspect = (reference: string) =>
   JSON.parse(docker('image', 'inspect', reference))[0] as {
@@ -14,10 +15,7 @@ const inspect = (reference: string) =>
     RootFS: { Layers: string[] };
   };
 /** Containers and images on the engine labelled with `session`. */
-const leftovers = (session: string) => ({
-  containers: docker('ps', '--all', '--quiet', '--filter', `label=${snapboxLabels.session}=${session}`),
-  images: docker('images', '--all', '--quiet', '--filter', `label=${snapboxLabels.session}=${session}`),
-});
+const sessionLeftovers = (session: string) => leftovers(dockerCli, [`${snapboxLabels.session}=${session}`]);
 
 const started: CliDockerContainer[] = [];
 afterAll(async () => {
@@ -94,20 +92,14 @@ describe('when the owner process ends, its containers and snapshots are removed'
     ['SIGTERM', 'wait', 'SIGTERM'],
     ['SIGINT', 'wait', 'SIGINT'],
   ] as const)('%s', async (_, ending, signal) => {
-    const child = spawn(process.execPath, [childScript, ending, image], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const report = await new Promise<{ session: string; containers: string[]; snapshots: string[] }>((resolve) => {
-      let out = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0] as string));
-      });
-    });
-    expect(leftovers(report.session).containers).not.toBe('');
-    if (signal !== undefined) child.kill(signal);
-    const status = await new Promise<{ code: number | null; signal: string | null }>((resolve) =>
-      child.once('exit', (code, endSignal) => resolve({ code, signal: endSignal })),
+    const run = spawnNode(childScript, [ending, image]);
+    const report = await run.report<{ session: string; containers: string[]; snapshots: string[] }>();
+    expect((await sessionLeftovers(report.session)).containers).not.toEqual([]);
+    if (signal !== undefined) run.child.kill(signal);
+    const { code, signal: endSignal } = await run.ended;
+    expect({ code, signal: endSignal }).toEqual(
+      signal === undefined ? { code: 0, signal: null } : { code: null, signal },
     );
-    expect(status).toEqual(signal === undefined ? { code: 0, signal: null } : { code: null, signal });
-    expect(leftovers(report.session)).toEqual({ containers: '', images: '' });
+    expect(await sessionLeftovers(report.session)).toEqual({ containers: [], images: [] });
   });
 });

@@ -1,12 +1,13 @@
-import { lstat, mkdir, stat } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { lstat, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import {
   assertCommand,
   assertContainerOptions,
   assertExecOptions,
   assertFileTransfers,
   assertNonEmptyString,
-  assertOptionalStringRecord,
+  assertStartOptions,
   BaseContainer,
   type ContainerOptions,
   type ContainerState,
@@ -20,9 +21,13 @@ import {
   NotASnapshotError,
   ownerLabels,
   RemotePathNotFoundError,
+  runStartWithDeadline,
   type SnapshotableContainer,
   SnapshotNotFoundError,
   type SnapshotOptions,
+  type StartContext,
+  type StartOptions,
+  type SupportedOptions,
   snapboxLabels,
   UnsupportedCapabilityError,
 } from '@snapbox/core';
@@ -52,6 +57,13 @@ export interface CliBackend {
   flattenAtLayers: number;
   session: SessionCleanup;
 }
+
+/**
+ * What this backend enforces beyond the basics: `network: 'none'` and `resources.pids` are one
+ * `docker create` flag each. `user` and `ports` are left out to keep the example short (a user
+ * needs uploads owned by it, which `docker cp` cannot do); the factory refuses them.
+ */
+export const cliSupportedOptions: SupportedOptions = { backend: 'docker-cli', network: true, pids: true };
 
 // Keeps the container alive between commands; needs only sh and sleep. The image's own
 // ENTRYPOINT is cleared so that it cannot swallow this command.
@@ -103,30 +115,47 @@ export class CliDockerContainer extends BaseContainer implements SnapshotableCon
     return this.#id;
   }
 
-  async start(options?: { env?: Record<string, string> }): Promise<void> {
+  async start(options?: StartOptions): Promise<void> {
     if (this.#starting !== undefined || this.#state !== 'created') {
       throw new InvalidArgumentError({
         argument: 'start()',
         message: 'start() was already called; create a new container',
       });
     }
-    assertOptionalStringRecord(options?.env, 'options.env');
-    this.#starting = this.#start(options?.env ?? {});
+    assertStartOptions(options);
+    // Core's race turns an abort, a timeout or a throwing onProgress into the contract's errors;
+    // #start watches the one signal it gets and removes what it made.
+    let watch: StartContext | undefined;
+    this.#starting = runStartWithDeadline({
+      options,
+      container: this.#options.name,
+      run: (context) => {
+        watch = context;
+        return this.#start(options?.env ?? {}, context);
+      },
+      undo: () => this.#removeCreated(),
+    });
     try {
       await this.#starting;
     } catch (error) {
-      // Nothing is left behind (#start removes what it created): back to `created`, so that
-      // start() may be retried (a stop() waiting for this start still wins: it runs after).
-      this.#starting = undefined;
-      this.#id = undefined;
-      this.#state = 'created';
+      if (watch === undefined || watch.signal.aborted) {
+        this.#state = 'stopped'; // a cancelled start is over for good
+      } else {
+        // Nothing is left behind (#start removes what it created): back to `created`, so that
+        // start() may be retried (a stop() waiting for this start still wins: it runs after).
+        this.#starting = undefined;
+        this.#id = undefined;
+        this.#state = 'created';
+      }
       throw error;
     }
   }
 
-  async #start(env: Record<string, string>): Promise<void> {
+  async #start(env: Record<string, string>, context: StartContext): Promise<void> {
     const { cli, session } = this.#backend;
-    this.#image = await this.#resolveSource();
+    const { signal } = context;
+    this.#image = await this.#resolveSource(context);
+    signal.throwIfAborted();
     const labels: Record<string, string> = {
       ...this.#options.labels,
       ...ownerLabels(),
@@ -134,6 +163,9 @@ export class CliDockerContainer extends BaseContainer implements SnapshotableCon
       [snapboxLabels.baseImage]: this.#baseImage,
       [snapboxLabels.parentSnapshot]: this.#source.kind === 'snapshot' ? this.#source.snapshotId : '',
     };
+    context.progress({ phase: 'start', message: 'creating the container' });
+    signal.throwIfAborted();
+    // Not interrupted: a killed `docker create` may still create a container we would not know.
     const created = await cli.run([
       'create',
       '--init',
@@ -141,6 +173,7 @@ export class CliDockerContainer extends BaseContainer implements SnapshotableCon
       '',
       ...Object.entries(labels).flatMap(([key, value]) => ['--label', `${key}=${value}`]),
       ...(this.#options.name === undefined ? [] : ['--name', this.#options.name]),
+      ...(this.#options.network === 'none' ? ['--network', 'none'] : []),
       ...this.#resourceFlags(),
       this.#image.Id,
       ...keepAlive,
@@ -149,33 +182,43 @@ export class CliDockerContainer extends BaseContainer implements SnapshotableCon
     const id = created.stdout.trim();
     this.#id = id;
     session.trackContainer(id);
-    const startedResult = await cli.run(['start', id]);
-    if (startedResult.exitCode !== 0) {
-      this.#state = 'stopped';
-      await this.#remove();
+    try {
+      signal.throwIfAborted();
+      const startedResult = await cli.run(['start', id]);
       // The engine checks some options (a GPU request) only here.
-      throw this.#createFailure(startedResult.stderr, cli.failure(startedResult, `start container ${id}`));
-    }
-    const name = await cli.run(['inspect', '--format', '{{.Name}}', id]);
-    this.#engineName = name.stdout.trim().replace(/^\//, '') || undefined;
-    // The start env lives here and is passed to every `docker exec`, never to `docker create`:
-    // a commit copies the container's config, and the env must not end up in a snapshot.
-    this.#env = { ...env };
-    this.#state = 'running';
-    if (this.#options.defaultWorkdir !== undefined) {
-      const made = await this.exec(['mkdir', '-p', this.#options.defaultWorkdir], { workdir: '/' });
-      if (made.exitCode !== 0) {
-        this.#state = 'stopped';
-        await this.#remove();
-        throw new InvalidArgumentError({
-          argument: 'defaultWorkdir',
-          message: `could not create ${this.#options.defaultWorkdir}: ${made.stderr.trim()}`,
-        });
+      if (startedResult.exitCode !== 0) {
+        throw this.#createFailure(startedResult.stderr, cli.failure(startedResult, `start container ${id}`));
       }
+      const name = await cli.run(['inspect', '--format', '{{.Name}}', id]);
+      this.#engineName = name.stdout.trim().replace(/^\//, '') || undefined;
+      // The start env lives here and is passed to every `docker exec`, never to `docker create`:
+      // a commit copies the container's config, and the env must not end up in a snapshot.
+      this.#env = { ...env };
+      this.#state = 'running';
+      if (this.#options.defaultWorkdir !== undefined) {
+        const made = await this.exec(['mkdir', '-p', this.#options.defaultWorkdir], { workdir: '/' });
+        if (made.exitCode !== 0) {
+          throw new InvalidArgumentError({
+            argument: 'defaultWorkdir',
+            message: `could not create ${this.#options.defaultWorkdir}: ${made.stderr.trim()}`,
+          });
+        }
+      }
+      signal.throwIfAborted();
+      context.progress({ phase: 'start', message: `container ${this.#engineName ?? id} is running` });
+    } catch (error) {
+      await this.#removeCreated();
+      throw error;
     }
   }
 
-  async #resolveSource(): Promise<ImageInfo> {
+  /** Removes the container of a start that failed or was cancelled, if it got that far. */
+  async #removeCreated(): Promise<void> {
+    this.#state = 'stopped';
+    if (this.#id !== undefined) await this.#remove().catch(() => undefined);
+  }
+
+  async #resolveSource(context: StartContext): Promise<ImageInfo> {
     const { cli } = this.#backend;
     const source = this.#source;
     if (source.kind === 'snapshot') {
@@ -190,12 +233,17 @@ export class CliDockerContainer extends BaseContainer implements SnapshotableCon
     }
     if (source.kind === 'dockerfile') {
       this.#baseImage = source.dockerfilePath;
-      return this.#build(source.dockerfilePath);
+      return this.#build(source.dockerfilePath, context);
     }
     this.#baseImage = source.image;
     const present = await inspectImage(cli, source.image);
     if (present !== undefined) return present;
-    const pulled = await cli.run(['pull', '--quiet', source.image]);
+    context.progress({ phase: 'pull', message: `pulling ${source.image}` });
+    const pulled = await cli.run(['pull', source.image], {
+      signal: context.signal,
+      onLine: (line) => context.progress({ phase: 'pull', message: line }),
+    });
+    context.signal.throwIfAborted();
     if (pulled.exitCode !== 0) {
       const failure = cli.failure(pulled, `pull ${source.image}`);
       if (failure.code === 'BACKEND_UNAVAILABLE') throw failure;
@@ -206,20 +254,35 @@ export class CliDockerContainer extends BaseContainer implements SnapshotableCon
     return info;
   }
 
-  async #build(dockerfilePath: string): Promise<ImageInfo> {
+  async #build(dockerfilePath: string, context: StartContext): Promise<ImageInfo> {
     const { cli } = this.#backend;
     const absolute = resolve(dockerfilePath);
     const info = await lstat(absolute).catch(() => undefined);
     if (!info?.isFile()) throw new ImageBuildError({ dockerfilePath: absolute, detail: 'no such file', logTail: '' });
     const labels = { ...ownerLabels(), [snapboxLabels.kind]: 'build' };
-    const built = await cli.run([
-      'build',
-      '--quiet',
-      ...Object.entries(labels).flatMap(([key, value]) => ['--label', `${key}=${value}`]),
-      '--file',
-      absolute,
-      dirname(absolute),
-    ]);
+    const idFile = join(await mkdtemp(join(tmpdir(), 'snapbox-cli-build-')), 'id');
+    context.progress({ phase: 'build', message: `building ${absolute}` });
+    const built = await cli.run(
+      [
+        'build',
+        '--iidfile',
+        idFile,
+        // A cancelled build must not leave its step's container behind.
+        '--force-rm',
+        ...Object.entries(labels).flatMap(([key, value]) => ['--label', `${key}=${value}`]),
+        '--file',
+        absolute,
+        dirname(absolute),
+      ],
+      {
+        signal: context.signal,
+        // BuildKit prefixes a step's output with "#<step> <seconds> "; the classic builder prints it as is.
+        onLine: (line) => context.progress({ phase: 'build', message: line.replace(/^#\d+ \d+\.\d+ /, '') }),
+      },
+    );
+    const builtId = (await readFile(idFile, 'utf8').catch(() => '')).trim();
+    await rm(dirname(idFile), { recursive: true, force: true });
+    context.signal.throwIfAborted();
     if (built.exitCode !== 0) {
       const failure = cli.failure(built, `build ${absolute}`);
       if (failure.code === 'BACKEND_UNAVAILABLE') throw failure;
@@ -230,7 +293,7 @@ export class CliDockerContainer extends BaseContainer implements SnapshotableCon
         logTail: log.slice(-30).join('\n'),
       });
     }
-    const image = await inspectImage(cli, built.stdout.trim());
+    const image = await inspectImage(cli, builtId);
     if (image === undefined) throw cli.failure(built, `find the image built from ${absolute}`);
     return image;
   }
@@ -242,6 +305,7 @@ export class CliDockerContainer extends BaseContainer implements SnapshotableCon
     if (resources.memoryMiB !== undefined) flags.push('--memory', `${Math.round(resources.memoryMiB)}m`);
     if (resources.gpu !== undefined && resources.gpu > 0) flags.push('--gpus', String(resources.gpu));
     if (resources.diskGiB !== undefined) flags.push('--storage-opt', `size=${resources.diskGiB}G`);
+    if (resources.pids !== undefined) flags.push('--pids-limit', String(resources.pids));
     return flags;
   }
 
@@ -297,7 +361,7 @@ export class CliDockerContainer extends BaseContainer implements SnapshotableCon
 
   async exec(command: string | readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     assertCommand(command);
-    assertExecOptions(options);
+    assertExecOptions(options, cliSupportedOptions);
     this.assertRunning('exec');
     return runExec({
       cli: this.#backend.cli,
@@ -407,7 +471,7 @@ export class CliDockerContainer extends BaseContainer implements SnapshotableCon
 
   fromSnapshot(snapshotId: string, options: ContainerOptions = {}): CliDockerContainer {
     assertNonEmptyString(snapshotId, 'snapshotId');
-    assertContainerOptions(options);
+    assertContainerOptions(options, cliSupportedOptions);
     return new CliDockerContainer({ kind: 'snapshot', snapshotId }, { ...options }, this.#backend);
   }
 

@@ -44,7 +44,7 @@ export async function runExec(request: ExecRequest): Promise<ExecResult> {
     options,
     collector,
     drainMs: clientGraceMs,
-    run: () => {
+    run: (launched) => {
       const args = ['exec'];
       if (request.workdir !== undefined) args.push('--workdir', request.workdir);
       for (const [key, value] of Object.entries({ ...request.env, [execMarkerVariable]: marker })) {
@@ -53,6 +53,9 @@ export async function runExec(request: ExecRequest): Promise<ExecResult> {
       args.push(request.containerId, ...request.argv);
       const spawned = cli.spawn(args);
       child = spawned;
+      // The client is running; the command inside follows within moments, and the kill script
+      // waits for its processes to be gone, not for them to appear.
+      launched();
       spawned.stdout?.on('data', (chunk: Buffer) => collector.push('stdout', chunk));
       spawned.stderr?.on('data', (chunk: Buffer) => collector.push('stderr', chunk));
       return new Promise<number>((resolve, reject) => {

@@ -6,7 +6,7 @@ import {
   InvalidArgumentError,
   type SnapshotableContainerFactory,
 } from '@snapbox/core';
-import { type CliBackend, CliDockerContainer, type CliSource } from './cli-container.js';
+import { type CliBackend, CliDockerContainer, type CliSource, cliSupportedOptions } from './cli-container.js';
 import { DockerCli, type DockerCliOptions } from './docker-cli.js';
 import { SessionCleanup } from './session-cleanup.js';
 import { defaultFlattenAtLayers, defaultSnapshotRepository } from './snapshot-images.js';
@@ -46,7 +46,7 @@ export function createCliDockerFactory(
     session: new SessionCleanup(cli, repository),
   };
   const make = (source: CliSource, rest: ContainerOptions): CliDockerContainer => {
-    assertContainerOptions(rest);
+    assertContainerOptions(rest, cliSupportedOptions);
     return new CliDockerContainer(source, { ...rest }, backend);
   };
   return {

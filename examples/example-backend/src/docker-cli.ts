@@ -36,14 +36,34 @@ export class DockerCli {
     return this.#env.DOCKER_HOST ?? 'the default Docker socket';
   }
 
-  /** Runs `docker ...args` to the end; `stdin` is written to its standard input. */
-  run(args: readonly string[], options: { stdin?: Readable } = {}): Promise<CliResult> {
+  /**
+   * Runs `docker ...args` to the end; `stdin` is written to its standard input, `onLine` gets
+   * each line it prints (either stream) as it comes, and an abort of `signal` interrupts it as
+   * Ctrl-C would (the CLI then cancels its request, a build or a pull, on the engine).
+   */
+  run(
+    args: readonly string[],
+    options: { stdin?: Readable; signal?: AbortSignal; onLine?: (line: string) => void } = {},
+  ): Promise<CliResult> {
     return new Promise((resolve, reject) => {
       const child = this.spawn(args, options.stdin === undefined ? 'ignore' : 'pipe');
       const stdout: Buffer[] = [];
       const stderr: Buffer[] = [];
-      child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
-      child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
+      const lines = (target: Buffer[]) => {
+        let pending = '';
+        return (chunk: Buffer) => {
+          target.push(chunk);
+          if (options.onLine === undefined) return;
+          const parts = (pending + chunk.toString('utf8')).split(/\r?\n/);
+          pending = parts.pop() ?? '';
+          for (const line of parts) if (line.trim() !== '') options.onLine(line);
+        };
+      };
+      child.stdout?.on('data', lines(stdout));
+      child.stderr?.on('data', lines(stderr));
+      const interrupt = () => child.kill('SIGINT');
+      options.signal?.addEventListener('abort', interrupt, { once: true });
+      child.once('close', () => options.signal?.removeEventListener('abort', interrupt));
       if (options.stdin !== undefined && child.stdin !== null) options.stdin.pipe(child.stdin);
       child.once('error', (error) => reject(this.unavailable(error)));
       child.once('close', (code) =>

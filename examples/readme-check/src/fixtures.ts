@@ -1,9 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-
-/** The image every Docker example runs on here: built locally, no registry needed. */
-export const fixtureImage = 'snapbox-fixture/tiny:1';
+import { tinyImage } from '@snapbox/test-support';
 
 /**
  * Folders some examples run in. Each fixture fills `dir` (the example's working directory) and
@@ -28,7 +26,7 @@ export const fixtures: Record<string, (dir: string) => Promise<Record<string, st
       await writeFile(join(repo, 'tasks', name, 'instruction.md'), `Task ${name}.\n`);
       await writeFile(
         join(repo, 'tasks', name, 'environment', 'Dockerfile'),
-        `FROM ${fixtureImage}\nRUN mkdir -p /app && echo ${name} > /app/TASK\n`,
+        `FROM ${tinyImage}\nRUN mkdir -p /app && echo ${name} > /app/TASK\n`,
       );
     }
     git('init', '--quiet', '--initial-branch=main');

@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -6,8 +6,9 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { snapboxLabels } from '@snapbox/core';
+import { dockerCli, leftovers, removeLabelled, spawnNode, tinyImage } from '@snapbox/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureImage, fixtures } from './fixtures.js';
+import { fixtures } from './fixtures.js';
 import { type ReadmeExample, readmeExamples } from './readme-examples.js';
 
 // Every example of every package README is compiled together with the packages' published
@@ -35,8 +36,6 @@ const fileOf = (example: ReadmeExample) =>
     /[^a-z0-9-]/gi,
     '-',
   );
-
-const docker = (...args: string[]): string => execFileSync('docker', args, { encoding: 'utf8' }).trim();
 
 beforeAll(async () => {
   await rm(generated, { recursive: true, force: true });
@@ -89,42 +88,18 @@ describe('package READMEs', () => {
         const env = example.fixture === undefined ? {} : await fixtures[example.fixture]?.(cwd);
         if (env === undefined) throw new Error(`unknown fixture ${example.fixture}`);
         const script = join(generated, 'dist', `${fileOf(example)}.js`);
-        const child = spawn(process.execPath, [script], {
-          cwd,
-          env: { ...process.env, ...env, IMAGE: fixtureImage },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (chunk: Buffer) => {
-          stdout += chunk.toString();
-        });
-        child.stderr.on('data', (chunk: Buffer) => {
-          stderr += chunk.toString();
-        });
-        const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+        const run = spawnNode(script, [], { cwd, env: { ...process.env, ...env, IMAGE: tinyImage } });
+        const { code, stdout, stderr } = await run.ended;
         expect(code, `exit code; stderr:\n${stderr}\nstdout:\n${stdout}`).toBe(0);
         if (example.expectedOutput !== undefined) expect(stdout).toBe(example.expectedOutput);
 
         // Nothing left on the engine by that process (built images are a cache: removed here).
-        const owner = [
-          `label=${snapboxLabels.ownerPid}=${child.pid}`,
-          `label=${snapboxLabels.ownerHost}=${hostname()}`,
-        ];
-        const builds = docker(
-          'images',
-          '--quiet',
-          '--filter',
-          owner[0] as string,
-          '--filter',
-          `label=${snapboxLabels.kind}=build`,
-        );
-        if (builds !== '') docker('rmi', '--force', ...new Set(builds.split('\n')));
-        const filters = owner.flatMap((filter) => ['--filter', filter]);
-        expect({
-          containers: docker('ps', '--all', '--quiet', ...filters),
-          images: docker('images', '--all', '--quiet', ...filters),
-        }).toEqual({ containers: '', images: '' });
+        const ownerPid = `${snapboxLabels.ownerPid}=${run.child.pid}`;
+        await removeLabelled(dockerCli, [ownerPid, `${snapboxLabels.kind}=build`]);
+        expect(await leftovers(dockerCli, [ownerPid, `${snapboxLabels.ownerHost}=${hostname()}`])).toEqual({
+          containers: [],
+          images: [],
+        });
       } finally {
         await rm(cwd, { recursive: true, force: true });
       }

@@ -25,3 +25,17 @@ describe('published package manifests', () => {
     expect(manifest.engines?.node).toBe('>=20.11');
   });
 });
+
+describe('@snapbox/test-support', () => {
+  // It is never published: a published package that needed it at run time would not install.
+  it.each(manifests)('$name needs it only for its tests', ({ name, manifest }) => {
+    for (const field of ['dependencies', 'peerDependencies', 'optionalDependencies'])
+      expect(Object.keys(manifest[field] ?? {}), field).not.toContain('@snapbox/test-support');
+    const shipped = readdirSync(join(packagesDir, name, 'src'), { recursive: true, encoding: 'utf8' }).filter(
+      (file) => /\.(ts|mts|js|mjs)$/.test(file) && !/\.test(-d)?\.ts$/.test(file) && !file.startsWith('test-support'),
+    );
+    expect(shipped.length).toBeGreaterThan(0);
+    for (const file of shipped)
+      expect(readFileSync(join(packagesDir, name, 'src', file), 'utf8'), file).not.toContain('@snapbox/test-support');
+  });
+});

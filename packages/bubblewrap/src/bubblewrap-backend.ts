@@ -15,7 +15,10 @@ export interface BubblewrapBackendOptions {
   /**
    * The folder holding images, layers, snapshots and container records. It must be on a
    * filesystem that overlayfs accepts as an upper layer (ext4, xfs, btrfs; tmpfs on Linux 6.6+).
-   * Default: `/var/lib/snapbox-bubblewrap` for root, else `$XDG_DATA_HOME/snapbox-bubblewrap`.
+   * Default: `$SNAPBOX_BUBBLEWRAP_STATE_DIR` when set, else `/var/lib/snapbox-bubblewrap` for
+   * root, else `$XDG_DATA_HOME/snapbox-bubblewrap` (`~/.local/share/snapbox-bubblewrap`). The
+   * `snapbox` command line looks in the same default folder, so set the variable for both rather
+   * than passing `stateDir` when you want `snapbox ls` to see your containers.
    */
   stateDir?: string;
   /**
@@ -122,6 +125,10 @@ export function resolveBackend(options: BubblewrapBackendOptions = {}): Resolved
       removals: new BackgroundRemovals(() => tracker.hold()),
     };
     backends.set(stateRoot, shared);
+  } else if (options.watchdog !== false) {
+    // The shared state may have been made by an admin call (which never wants a watchdog, as it
+    // tracks nothing) or a factory without one: a factory that wants one still gets it.
+    shared.tracker.wantWatchdog();
   }
   let engine: EngineClient | undefined | null = null;
   const engineOf = () => {

@@ -6,7 +6,7 @@ import {
   assertExecOptions,
   assertFileTransfers,
   assertNonEmptyString,
-  assertOptionalStringRecord,
+  assertStartOptions,
   BaseContainer,
   ContainerNotStartedError,
   type ContainerOptions,
@@ -19,9 +19,13 @@ import {
   InvalidArgumentError,
   NotASnapshotError,
   processStartTime,
+  runStartWithDeadline,
   SnapboxError,
   type SnapshotableContainer,
   type SnapshotOptions,
+  type StartContext,
+  type StartOptions,
+  type SupportedOptions,
   UnsupportedCapabilityError,
 } from '@snapbox/core';
 import type { ResolvedBackend } from './bubblewrap-backend.js';
@@ -44,6 +48,16 @@ import type { Sandbox, SandboxPlacement, SandboxSlot } from './sandbox-launch.js
 import { isSnapshotId, newSnapshotId } from './snapshot-ids.js';
 import type { HostChild } from './spawner.js';
 import { randomId, sessionPrefix } from './store-layout.js';
+
+/**
+ * What a bubblewrap container enforces of the options a backend may lack: `resources.pids` (in
+ * its cgroup) and, for a factory whose network is `'none'` (its default), `network: 'none'`. The
+ * network is the factory's (`createBubblewrapFactory({ network })`), so a container of a
+ * `'default'` factory cannot ask for none. `user` and `ports` are refused.
+ */
+function supportedBy(backend: ResolvedBackend): SupportedOptions {
+  return { backend: 'bubblewrap', network: backend.network === 'none', pids: true };
+}
 
 /** Where a bubblewrap container's filesystem comes from (core's `ContainerSource`). */
 export type BubblewrapSource = ContainerSource;
@@ -85,7 +99,7 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
 
   /** @internal Used by the factory, which shares one resolved backend between its containers. */
   static create(source: BubblewrapSource, options: ContainerOptions, backend: ResolvedBackend): BubblewrapContainer {
-    assertContainerOptions(options);
+    assertContainerOptions(options, supportedBy(backend));
     return new BubblewrapContainer(source, { ...options }, backend);
   }
 
@@ -111,22 +125,44 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
     return this.#cgroup === undefined || this.#state !== 'running' ? {} : readCgroupLimits(this.#cgroup.dirs);
   }
 
-  async start(options?: { env?: Record<string, string> }): Promise<void> {
+  /**
+   * Makes the container's folders and mounts its root in a sandbox. An abort or `timeoutMs`
+   * interrupts a `fromDockerfile` build and tears down what the start made; progress goes to
+   * `onProgress` (the build's lines, then `'start'` events).
+   */
+  async start(options?: StartOptions): Promise<void> {
     if (this.#state !== 'created' || this.#starting !== undefined) {
       throw new InvalidArgumentError({
         argument: 'start()',
         message: 'start() was already called on this container; create a new one',
       });
     }
-    assertOptionalStringRecord(options?.env, 'options.env');
-    this.#starting = this.#start(options?.env ?? {});
+    assertStartOptions(options);
+    let watch: StartContext | undefined;
+    this.#starting = runStartWithDeadline({
+      options,
+      container: this.#options.name,
+      run: (context) => {
+        watch = context;
+        return this.#start(options?.env ?? {}, context);
+      },
+      undo: async () => {
+        this.#state = 'stopped';
+        this.#teardownSync();
+      },
+    });
     try {
       await this.#starting;
     } catch (error) {
-      // Nothing is left behind (#start tears down what it made): back to `created`, so that
-      // start() may be retried (a stop() waiting for this start still wins: it runs after).
-      this.#starting = undefined;
-      this.#state = 'created';
+      if (watch === undefined || watch.signal.aborted) {
+        // A cancelled start is over for good.
+        this.#state = 'stopped';
+      } else {
+        // Nothing is left behind (#start tears down what it made): back to `created`, so that
+        // start() may be retried (a stop() waiting for this start still wins: it runs after).
+        this.#starting = undefined;
+        this.#state = 'created';
+      }
       throw error;
     }
   }
@@ -150,15 +186,18 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
     const limits: CgroupLimits = {};
     if (resources.cpu !== undefined) limits.cpu = resources.cpu;
     if (resources.memoryMiB !== undefined) limits.memoryMiB = resources.memoryMiB;
-    if (this.#backend.pidsLimit > 0) limits.pids = this.#backend.pidsLimit;
+    const pids = resources.pids ?? this.#backend.pidsLimit;
+    if (pids > 0) limits.pids = pids;
     return limits;
   }
 
-  async #start(env: Record<string, string>): Promise<void> {
+  async #start(env: Record<string, string>, context: StartContext): Promise<void> {
     const backend = this.#backend;
     const { store, tracker } = backend;
+    const { signal } = context;
     const limits = this.#limits();
-    const explicit = limits.cpu !== undefined || limits.memoryMiB !== undefined;
+    const explicit =
+      limits.cpu !== undefined || limits.memoryMiB !== undefined || this.#options.resources?.pids !== undefined;
     const detection = backend.cgroups();
     if (detection.driver === undefined && explicit) {
       throw new UnsupportedCapabilityError({
@@ -221,11 +260,18 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
         const image =
           source.kind === 'image'
             ? await backend.images.resolve(source.image)
-            : await buildDockerfile(backend, source.dockerfilePath);
+            : await buildDockerfile(backend, source.dockerfilePath, {
+                signal,
+                progress: (event) => context.progress(event),
+              });
+        signal.throwIfAborted();
         mkdirSync(dir);
         record.image = image;
         takeSandbox();
       }
+      signal.throwIfAborted();
+      context.progress({ phase: 'start', message: `mounting container ${id}` });
+      signal.throwIfAborted();
       for (const part of ['upper', 'work', 'merged']) mkdirSync(join(dir, part));
       writeJsonAtomic(join(dir, 'record.json'), record);
       this.#layers = record.layers;
@@ -276,6 +322,8 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
           });
         }
       }
+      signal.throwIfAborted();
+      context.progress({ phase: 'start', message: `container ${this.name ?? id} is running` });
     } catch (error) {
       this.#state = 'stopped';
       this.#teardownSync();
@@ -436,7 +484,7 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
 
   async exec(command: string | readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     assertCommand(command);
-    assertExecOptions(options);
+    assertExecOptions(options, supportedBy(this.#backend));
     this.assertRunning('exec');
     await this.#snapshotQueue;
     this.assertRunning('exec');
@@ -516,6 +564,7 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
         keep,
         createdAt: Date.now(),
         owner: currentOwner(),
+        labels: { ...this.#options.labels },
       };
       store.commitSnapshot(record, path);
     } catch (error) {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { BackendUnavailableError, ImageBuildError, snapboxLabels } from '@snapbox/core';
+import { BackendUnavailableError, ImageBuildError, type ProgressEvent, snapboxLabels } from '@snapbox/core';
 import type { ResolvedBackend } from './bubblewrap-backend.js';
 import { runTool } from './host-tools.js';
 import type { RootImage } from './records.js';
@@ -10,9 +10,15 @@ import type { RootImage } from './records.js';
  * `fromDockerfile` builds through the local engine's own command line (`docker build`, or
  * `podman build` for a Podman socket), tagged `snapbox-build:<hash of the Dockerfile's path>`
  * and labelled as snapbox's build cache, then reads the result like any other image. With no
- * engine there is nothing to build with, and the error says so.
+ * engine there is nothing to build with, and the error says so. The build's lines go to
+ * `watch.progress` as it prints them; an abort of `watch.signal` interrupts it (the engine then
+ * cancels the build, and `--force-rm` removes the step's container).
  */
-export async function buildDockerfile(backend: ResolvedBackend, dockerfilePath: string): Promise<RootImage> {
+export async function buildDockerfile(
+  backend: ResolvedBackend,
+  dockerfilePath: string,
+  watch?: { signal: AbortSignal; progress(event: ProgressEvent): void },
+): Promise<RootImage> {
   const path = resolve(dockerfilePath);
   if (!existsSync(path)) {
     throw new ImageBuildError({ dockerfilePath, detail: `${path} does not exist`, logTail: '' });
@@ -32,7 +38,7 @@ export async function buildDockerfile(backend: ResolvedBackend, dockerfilePath: 
     cli,
     ...(podman ? ['--url', `unix://${engine.socketPath}`] : ['-H', `unix://${engine.socketPath}`]),
     'build',
-    '-q',
+    '--force-rm',
     '-t',
     tag,
     '--label',
@@ -43,7 +49,12 @@ export async function buildDockerfile(backend: ResolvedBackend, dockerfilePath: 
     path,
     dirname(path),
   ];
-  const result = await runTool(argv).catch((cause: NodeJS.ErrnoException) => {
+  watch?.progress({ phase: 'build', message: `building ${path} with ${cli}` });
+  const result = await runTool(argv, {
+    ...(watch === undefined ? {} : { signal: watch.signal }),
+    // BuildKit prefixes a step's output with "#<step> <seconds> "; the classic builder prints it as is.
+    onLine: (line) => watch?.progress({ phase: 'build', message: line.replace(/^#\d+ \d+\.\d+ /, '') }),
+  }).catch((cause: NodeJS.ErrnoException) => {
     throw new BackendUnavailableError({
       backend: 'bubblewrap',
       endpoint: `unix://${engine.socketPath}`,
@@ -51,6 +62,7 @@ export async function buildDockerfile(backend: ResolvedBackend, dockerfilePath: 
       cause,
     });
   });
+  watch?.signal.throwIfAborted();
   if (
     result.code !== 0 &&
     /Cannot connect|connection refused|permission denied.*sock|no such file or directory.*sock/i.test(result.stderr)

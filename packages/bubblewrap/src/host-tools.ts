@@ -14,7 +14,17 @@ export interface ToolResult {
 }
 
 /** Runs a host program to its end (no shell), collecting its output. */
-export function runTool(argv: readonly string[], options: { cwd?: string; input?: string } = {}): Promise<ToolResult> {
+export function runTool(
+  argv: readonly string[],
+  options: {
+    cwd?: string;
+    input?: string;
+    /** Aborting interrupts the tool as Ctrl-C would (a `docker build` then cancels on the engine). */
+    signal?: AbortSignal;
+    /** Each line the tool prints (either stream), as it prints it. */
+    onLine?: (line: string) => void;
+  } = {},
+): Promise<ToolResult> {
   return new Promise((resolve, reject) => {
     const child = spawnHost({
       argv,
@@ -24,16 +34,29 @@ export function runTool(argv: readonly string[], options: { cwd?: string; input?
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout?.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr?.on('data', (chunk: Buffer) => err.push(chunk));
+    const collect = (target: Buffer[]) => {
+      let pending = '';
+      return (chunk: Buffer) => {
+        target.push(chunk);
+        if (options.onLine === undefined) return;
+        const parts = (pending + chunk.toString('utf8')).split(/\r?\n/);
+        pending = parts.pop() ?? '';
+        for (const line of parts) if (line.trim() !== '') options.onLine(line);
+      };
+    };
+    child.stdout?.on('data', collect(out));
+    child.stderr?.on('data', collect(err));
+    const interrupt = () => child.kill('SIGINT');
+    options.signal?.addEventListener('abort', interrupt, { once: true });
     child.on('error', reject);
-    child.on('close', (code, signal) =>
+    child.on('close', (code, signal) => {
+      options.signal?.removeEventListener('abort', interrupt);
       resolve({
         code: code ?? 128 + (signal === null ? 0 : 9),
         stdout: Buffer.concat(out).toString('utf8'),
         stderr: Buffer.concat(err).toString('utf8'),
-      }),
-    );
+      });
+    });
     if (options.input !== undefined) child.stdin?.end(options.input);
   });
 }

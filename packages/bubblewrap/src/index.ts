@@ -1,3 +1,4 @@
+export { type BubblewrapAdminResource, createBubblewrapAdmin } from './bubblewrap-admin.js';
 export type { BubblewrapBackendOptions } from './bubblewrap-backend.js';
 export { BubblewrapContainer, type BubblewrapSource } from './bubblewrap-container.js';
 export { type BubblewrapFactory, createBubblewrapFactory } from './bubblewrap-factory.js';

@@ -52,6 +52,11 @@ export interface SnapshotRecord {
   keep: boolean;
   createdAt: number;
   owner: OwnerInfo;
+  /**
+   * The caller's labels of the container it was taken from (a Go-Explore run's id, say), as the
+   * Docker backend puts them on its snapshot images; absent in records of earlier versions.
+   */
+  labels?: Record<string, string>;
 }
 
 /** A container, as written to `containers/<id>/record.json` while it exists. */

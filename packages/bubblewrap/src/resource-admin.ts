@@ -52,6 +52,8 @@ export interface SnapshotInfo {
   parentSnapshot: string | undefined;
   /** The image, folder or Dockerfile at the root of its lineage. */
   baseImage: string;
+  /** The labels of the container it was taken from. */
+  labels: Record<string, string>;
 }
 
 function ownerOf(owner: OwnerInfo): ResourceOwner {
@@ -112,6 +114,7 @@ export async function listSnapshots(options: BubblewrapBackendOptions = {}): Pro
       layers: record.layers.length,
       parentSnapshot: record.parentSnapshot,
       baseImage: record.image.baseImage,
+      labels: { ...record.labels },
     });
   }
   return found;

@@ -84,6 +84,7 @@ describe('resource limits through cgroups', () => {
       started.push(container);
       const error = await container.start().catch((e: unknown) => e);
       expect(UnsupportedCapabilityError.isInstance(error)).toBe(true);
+      // Nothing was made: the container is back to created (a failed start may be retried).
       expect(container.state).toBe('created');
     }
   });

@@ -36,7 +36,7 @@ export class SessionTracker {
   readonly #context: StoreContext;
   readonly #stateRoot: string;
   readonly #rootless: boolean;
-  readonly #useWatchdog: boolean;
+  #useWatchdog: boolean;
   readonly #containers = new Set<string>();
   readonly #snapshots = new Set<string>();
   /** Background removals in flight: the exit cleanup must still run if the process ends meanwhile. */
@@ -49,6 +49,16 @@ export class SessionTracker {
     this.#stateRoot = options.stateRoot;
     this.#rootless = options.rootless;
     this.#useWatchdog = options.watchdog;
+  }
+
+  /**
+   * Starts a watchdog with the next resource tracked (or now, if some are tracked already): one
+   * factory of this state folder asked for it, so every resource of the folder gets its care.
+   */
+  wantWatchdog(): void {
+    if (this.#useWatchdog) return;
+    this.#useWatchdog = true;
+    if (this.#containers.size + this.#snapshots.size > 0) this.#arm();
   }
 
   trackContainer(id: string): void {

@@ -47,8 +47,17 @@ export function storeLayout(root: string): StoreLayout {
   };
 }
 
-/** The default state folder: /var/lib/snapbox-bubblewrap for root, else under XDG_DATA_HOME. */
+/** The environment variable that names the default state folder (for the factory and the admin alike). */
+export const stateDirVariable = 'SNAPBOX_BUBBLEWRAP_STATE_DIR';
+
+/**
+ * The default state folder: `SNAPBOX_BUBBLEWRAP_STATE_DIR` when set, else
+ * /var/lib/snapbox-bubblewrap for root, else under XDG_DATA_HOME. Read at each call, so that the
+ * `snapbox` command line, which calls `createAdmin()` without options, looks where the program did.
+ */
 export function defaultStateRoot(): string {
+  const named = process.env[stateDirVariable];
+  if (named !== undefined && named !== '') return named;
   if (process.getuid?.() === 0) return '/var/lib/snapbox-bubblewrap';
   const data = process.env.XDG_DATA_HOME;
   return join(data !== undefined && data !== '' ? data : join(homedir(), '.local', 'share'), 'snapbox-bubblewrap');

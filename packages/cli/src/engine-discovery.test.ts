@@ -9,7 +9,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 
-/** The built bin with `env` over this environment (DOCKER_HOST cleared: discovery decides). */
+/**
+ * The built bin with `env` over this environment (DOCKER_HOST cleared: discovery decides), with
+ * the Docker backend only: these tests are about how it finds its engine.
+ */
 function snapbox(
   env: Record<string, string>,
   ...args: string[]
@@ -20,7 +23,7 @@ function snapbox(
     execFile(
       process.execPath,
       [bin, ...args],
-      { encoding: 'utf8', env: { ...base, ...env } },
+      { encoding: 'utf8', env: { ...base, SNAPBOX_BACKENDS: '@snapbox/docker', ...env } },
       (error, stdout, stderr) => {
         resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr });
       },

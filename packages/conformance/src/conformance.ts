@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import {
   BackendUnavailableError,
   type Container,
+  type ContainerEndpoint,
   type ContainerFactory,
   ContainerNotStartedError,
   type ContainerOptions,
@@ -24,6 +25,13 @@ import {
 } from '@snapbox/core';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  defaultEndpointRequest,
+  defaultServerCommand,
+  describeSandboxConformance,
+  type EndpointRequest,
+  type SandboxUnsupported,
+} from './sandbox-conformance.js';
 
 /** The resources whose enforcement the suite checks. */
 export type ProbedResource = 'cpu' | 'memoryMiB' | 'diskGiB' | 'gpu';
@@ -83,7 +91,7 @@ export interface ConformanceOptions {
    * Capabilities the backend lacks, each with the reason. Their tests are reported as skipped
    * with the reason in the title, never as passed.
    */
-  unsupported?: {
+  unsupported?: SandboxUnsupported & {
     /** Why the backend has no snapshots; skips every snapshot test. */
     snapshots?: string;
     /** Why the backend cannot kill the background children of a timed-out command; skips that test. */
@@ -101,6 +109,24 @@ export interface ConformanceOptions {
      */
     resources?: Partial<Record<ProbedResource, string>>;
   };
+  /**
+   * A shell command that serves the files of `directory` over HTTP on `port` in the foreground,
+   * for the `ports` test. Default: busybox's httpd or Python's http.server, whichever the image
+   * has.
+   */
+  serverCommand?: (port: number, directory: string) => string;
+  /**
+   * How the `ports` test reaches the server through an endpoint: a base URL (the test appends
+   * `/probe.txt`) and headers. Default: `http://<host>:<port>` without headers. A backend whose
+   * endpoints sit behind an HTTPS proxy that wants a token passes its own.
+   */
+  endpointRequest?: (endpoint: ContainerEndpoint) => EndpointRequest;
+  /**
+   * Lists what the backend holds on behalf of this process (container and image ids, say). The
+   * cancellation tests compare it before and after a cancelled start: nothing may be added.
+   * Default: not checked beyond the container's own state.
+   */
+  ownedResources?: () => Promise<readonly string[]>;
   /**
    * How deep a chain of snapshots (snapshot, restore, change, snapshot, ...) the suite builds.
    * Set it past the backend's own flattening threshold, so that the flattening is tested: a
@@ -142,17 +168,19 @@ export interface ConformanceOptions {
  */
 export function describeContainerConformance(options: ConformanceOptions): void {
   const { factory, image } = options;
+  const live = new Set<Container>();
   const imageWorkdir = options.imageWorkdir ?? '/';
   const snapshotsUnsupported = options.unsupported?.snapshots;
   const snapshotsTested = snapshotsUnsupported === undefined;
   const timeout = options.testTimeoutMs ?? 60_000;
-  const make = (extra: ContainerOptions = {}): Container =>
-    factory.fromImage({ image, ...options.containerOptions, ...extra });
+  const make = (extra: ContainerOptions = {}): Container => {
+    const container = factory.fromImage({ image, ...options.containerOptions, ...extra });
+    live.add(container);
+    return container;
+  };
 
-  const live = new Set<Container>();
   async function started(extra: ContainerOptions = {}, env?: Record<string, string>): Promise<Container> {
     const container = make(extra);
-    live.add(container);
     await container.start(env === undefined ? undefined : { env });
     return container;
   }
@@ -675,6 +703,20 @@ export function describeContainerConformance(options: ConformanceOptions): void 
           await container.stop();
         });
       }
+    });
+
+    describeSandboxConformance({
+      factory,
+      image,
+      containerOptions: options.containerOptions,
+      unsupported: options.unsupported ?? {},
+      serverCommand: options.serverCommand ?? defaultServerCommand,
+      endpointRequest: options.endpointRequest ?? defaultEndpointRequest,
+      ownedResources: options.ownedResources,
+      track: (container) => live.add(container),
+      make,
+      started,
+      text,
     });
 
     describe.skipIf(!snapshotsTested)(

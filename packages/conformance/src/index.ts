@@ -1,1 +1,2 @@
 export { type ConformanceOptions, describeContainerConformance } from './conformance.js';
+export { defaultServerCommand, type EndpointRequest, type SandboxUnsupported } from './sandbox-conformance.js';

@@ -7,6 +7,7 @@ import type { ContainerState, ExecOptions, ExecResult, FileTransfer } from './co
 import { ContainerNotStartedError } from './errors/container-not-started-error.js';
 import { InvalidArgumentError } from './errors/invalid-argument-error.js';
 import { RemotePathNotFoundError } from './errors/remote-path-not-found-error.js';
+import { UnsupportedCapabilityError } from './errors/unsupported-capability-error.js';
 
 const ok = (stdout = '', exitCode = 0): ExecResult => ({
   exitCode,
@@ -187,6 +188,34 @@ describe('BaseContainer derived methods', () => {
       expect(disposable.state).toBe('running');
     }
     expect(fake.state).toBe('stopped');
+  });
+});
+
+describe('endpoint', () => {
+  it('rejects with UnsupportedCapabilityError unless the backend overrides it', async () => {
+    const fake = new FakeContainer();
+    const error = await fake.endpoint(8080).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(UnsupportedCapabilityError.isInstance(error)).toBe(true);
+    expect((error as UnsupportedCapabilityError).capability).toBe('ports');
+    expect((error as UnsupportedCapabilityError).backend).toBe('fake');
+    await expect(fake.endpoint(0)).rejects.toSatisfy(InvalidArgumentError.isInstance);
+  });
+
+  it('assertExposedPort checks the port, the state and the list of exposed ports', async () => {
+    class Exposing extends FakeContainer {
+      override async endpoint(port: number) {
+        this.assertExposedPort(port, [8080]);
+        return { host: '127.0.0.1', port: 40000 };
+      }
+    }
+    const box = new Exposing();
+    await expect(box.endpoint(8080)).resolves.toEqual({ host: '127.0.0.1', port: 40000 });
+    await expect(box.endpoint(9090)).rejects.toThrow(/port 9090 is not exposed.*exposed: 8080/);
+    box.state = 'created';
+    await expect(box.endpoint(8080)).rejects.toSatisfy(ContainerNotStartedError.isInstance);
   });
 });
 

@@ -1,12 +1,21 @@
 import { mkdtemp, readdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { Container, ContainerState, ExecOptions, ExecResult, FileTransfer } from './container.js';
+import type {
+  Container,
+  ContainerEndpoint,
+  ContainerState,
+  ExecOptions,
+  ExecResult,
+  FileTransfer,
+  StartOptions,
+} from './container.js';
 import { ContainerNotStartedError } from './errors/container-not-started-error.js';
 import { InvalidArgumentError } from './errors/invalid-argument-error.js';
 import { RemotePathNotFoundError } from './errors/remote-path-not-found-error.js';
+import { UnsupportedCapabilityError } from './errors/unsupported-capability-error.js';
 import { joinRemotePath, resolveInsideLocalRoot } from './local-paths.js';
-import { assertAbsoluteRemotePath, assertNonEmptyString } from './validation.js';
+import { assertAbsoluteRemotePath, assertNonEmptyString, assertPort } from './validation.js';
 
 /** What {@link BaseContainer.listRemoteTree} returns: paths relative to the listed folder. */
 export interface RemoteTree {
@@ -25,13 +34,16 @@ export interface RemoteTree {
  * The derived folder transfers use `exec` (`find`, `mkdir -p`); a backend with a faster native
  * route (an archive API, say) overrides {@link BaseContainer.listRemoteTree},
  * {@link BaseContainer.makeRemoteDirectories} or the public methods themselves.
+ *
+ * {@link BaseContainer.endpoint} rejects with `UnsupportedCapabilityError` until a backend that
+ * can expose ports overrides it, so that a backend never pretends to.
  */
 export abstract class BaseContainer implements Container {
   abstract readonly backend: string;
   abstract readonly name: string | undefined;
   abstract readonly state: ContainerState;
 
-  abstract start(options?: { env?: Record<string, string> }): Promise<void>;
+  abstract start(options?: StartOptions): Promise<void>;
   abstract stop(): Promise<void>;
   abstract stopAndRemoveSync(): void;
   abstract exec(command: string | readonly string[], options?: ExecOptions): Promise<ExecResult>;
@@ -42,6 +54,36 @@ export abstract class BaseContainer implements Container {
   protected assertRunning(operation: string): void {
     if (this.state !== 'running') {
       throw new ContainerNotStartedError({ operation, state: this.state, container: this.name });
+    }
+  }
+
+  /**
+   * Rejects with `UnsupportedCapabilityError`: a backend that exposes ports overrides this (and
+   * declares `ports` in its `SupportedOptions`).
+   */
+  async endpoint(port: number): Promise<ContainerEndpoint> {
+    assertPort(port, 'port');
+    throw new UnsupportedCapabilityError({
+      capability: 'ports',
+      backend: this.backend,
+      detail: 'this backend does not expose container ports',
+    });
+  }
+
+  /**
+   * For an `endpoint()` override: throws `ContainerNotStartedError` unless running, and
+   * `InvalidArgumentError` unless `port` is one of the container's `ports`.
+   */
+  protected assertExposedPort(port: unknown, ports: readonly number[] | undefined): asserts port is number {
+    assertPort(port, 'port');
+    this.assertRunning('endpoint');
+    if (!(ports ?? []).includes(port)) {
+      throw new InvalidArgumentError({
+        argument: 'port',
+        message: `port ${port} is not exposed; list it in the container's ports option (exposed: ${
+          ports === undefined || ports.length === 0 ? 'none' : ports.join(', ')
+        })`,
+      });
     }
   }
 

@@ -11,7 +11,20 @@ export interface Resources {
   diskGiB?: number;
   /** Number of GPUs. Default: none. */
   gpu?: number;
+  /**
+   * Most processes (and threads) that may exist in the container at once, an integer ≥ 1. A
+   * fork bomb stops at this limit instead of exhausting the host. Default: the backend's (the
+   * Docker backend sets one; see its README).
+   */
+  pids?: number;
 }
+
+/**
+ * The network a container gets: `'default'` is the backend's usual network (outbound access,
+ * as an image expects); `'none'` leaves only the loopback interface, so code inside reaches
+ * nothing outside the container, this machine and the engine's host included.
+ */
+export type NetworkMode = 'none' | 'default';
 
 /** Options common to every way of creating a container. */
 export interface ContainerOptions {
@@ -29,6 +42,81 @@ export interface ContainerOptions {
    * for the library's own bookkeeping and are rejected.
    */
   labels?: Record<string, string>;
+  /**
+   * The container's network; see {@link NetworkMode}. Default `'default'`. A backend that
+   * cannot enforce `'none'` rejects it with `UnsupportedCapabilityError`; it never ignores it.
+   */
+  network?: NetworkMode;
+  /**
+   * Who every `exec` runs as: `'uid'`, `'uid:gid'` or a user name the image knows
+   * (`'nobody'`, `'app:app'`). Files written by `uploadFiles`/`writeFile` belong to this user.
+   * Default: the image's user (often root). {@link ExecOptions.user} overrides it for one call.
+   */
+  user?: string;
+  /**
+   * Container ports (TCP) that this machine can reach once the container runs; ask
+   * {@link Container.endpoint} where. Default: none. A backend that cannot expose ports
+   * rejects the option with `UnsupportedCapabilityError`.
+   */
+  ports?: readonly number[];
+}
+
+/** Options of {@link Container.start}. */
+export interface StartOptions {
+  /**
+   * Environment for every command of this container. It is not part of any snapshot: a
+   * container restored from a snapshot gets its env from its own `start()`.
+   */
+  env?: Record<string, string>;
+  /**
+   * Aborting stops the start wherever it is (pulling, building, creating): the call rejects
+   * with `StartAbortedError` (the abort reason as `cause`) once everything the start had made
+   * (a container, a half-built or half-pulled image) is removed.
+   */
+  signal?: AbortSignal;
+  /**
+   * Milliseconds the whole start may take; past it the start is stopped as for an abort and
+   * rejects with `StartTimeoutError`. Default: no limit.
+   */
+  timeoutMs?: number;
+  /**
+   * Called as the start makes progress: pull, build and start events (see
+   * {@link ProgressEvent}). A build's log reaches it line by line as the build prints it. An
+   * exception thrown here stops the start (everything it made is removed) and `start()`
+   * rejects with that exception.
+   */
+  onProgress?(event: ProgressEvent): void;
+}
+
+/**
+ * One step of a {@link Container.start}, for a progress bar or a log.
+ *
+ * `phase` says what the start is doing; backends use these names where they apply:
+ * - `'pull'`: downloading the image; `done`/`total` are bytes when the registry says so.
+ * - `'build'`: building a Dockerfile (or the platform's equivalent); `message` is one line of
+ *   the build log as printed, and `done`/`total` are the steps when known.
+ * - `'start'`: creating and starting the container; `message` says which.
+ *
+ * A backend may add its own phases (`'restore'`, `'schedule'`, ...); treat an unknown phase as
+ * a message to show.
+ */
+export interface ProgressEvent {
+  /** What the start is doing: `'pull'`, `'build'`, `'start'`, or a backend's own phase. */
+  phase: string;
+  /** A line for a human: a build log line, `"pulling layer 3f4e…"`, `"container created"`. */
+  message: string;
+  /** Units done so far (bytes for a pull, steps for a build), when known. */
+  done?: number;
+  /** Units in all, when known. */
+  total?: number;
+}
+
+/** Where this machine reaches a container port: see {@link Container.endpoint}. */
+export interface ContainerEndpoint {
+  /** A host name or IP address reachable from this machine (`'127.0.0.1'` for a local engine). */
+  host: string;
+  /** The port on that host that leads to the container port. */
+  port: number;
 }
 
 /** Options of {@link Container.exec}. */
@@ -56,6 +144,12 @@ export interface ExecOptions {
   onStdout?(chunk: string): void;
   /** Like {@link ExecOptions.onStdout}, for stderr. */
   onStderr?(chunk: string): void;
+  /**
+   * Who this command runs as (`'uid'`, `'uid:gid'` or a name the image knows), overriding
+   * {@link ContainerOptions.user}. A backend that cannot switch users rejects it with
+   * `UnsupportedCapabilityError`.
+   */
+  user?: string;
 }
 
 /** What a finished command produced. */
@@ -102,14 +196,27 @@ export interface Container extends AsyncDisposable {
   readonly state: ContainerState;
 
   /**
-   * Creates and starts the environment.
-   * @param options.env environment for every command of this container. It is not part of any
-   *   snapshot: a container restored from a snapshot gets its env from its own `start()`.
+   * Creates and starts the environment (pulling or building its image first when needed).
+   * See {@link StartOptions} for the env, cancellation and progress. A start that is aborted or
+   * times out leaves nothing behind and the container `stopped`. One that fails leaves nothing
+   * behind and the container `created`, so `start()` may be called again.
    * @throws BackendUnavailableError when the backend cannot be reached.
    * @throws ImageNotFoundError / ImageBuildError / SnapshotNotFoundError when its source is missing.
+   * @throws StartAbortedError when `signal` aborts; StartTimeoutError after `timeoutMs`.
+   * @throws UnsupportedCapabilityError when the backend finds at start that it cannot enforce an
+   *   option (a resource limit the engine ignores, say).
    * @throws InvalidArgumentError when called twice or after `stop()`.
    */
-  start(options?: { env?: Record<string, string> }): Promise<void>;
+  start(options?: StartOptions): Promise<void>;
+
+  /**
+   * Where this machine reaches a container port listed in {@link ContainerOptions.ports}. The
+   * port is reachable once something in the container listens on it.
+   * @throws ContainerNotStartedError when the container is not running.
+   * @throws InvalidArgumentError when `port` is not one of the container's `ports`.
+   * @throws UnsupportedCapabilityError when the backend cannot expose ports.
+   */
+  endpoint(port: number): Promise<ContainerEndpoint>;
 
   /** Stops and removes the environment. Idempotent; a container never started just becomes `stopped`. */
   stop(): Promise<void>;

@@ -1,15 +1,20 @@
 import { describe, expectTypeOf, it } from 'vitest';
 import type {
   Container,
+  ContainerEndpoint,
   ContainerFactory,
   ContainerOptions,
   ContainerState,
   ExecOptions,
   ExecResult,
   FileTransfer,
+  NetworkMode,
+  ProgressEvent,
+  Resources,
   SnapshotableContainer,
   SnapshotableContainerFactory,
   SnapshotOptions,
+  StartOptions,
 } from './index.js';
 import {
   type BaseContainer,
@@ -18,6 +23,8 @@ import {
   isSnapshotable,
   isSnapshotableFactory,
   SnapboxError,
+  StartAbortedError,
+  StartTimeoutError,
 } from './index.js';
 
 describe('the contract types', () => {
@@ -32,7 +39,7 @@ describe('the contract types', () => {
       [command: string | readonly string[], options?: ExecOptions]
     >();
     expectTypeOf<Container['exec']>().returns.toEqualTypeOf<Promise<ExecResult>>();
-    expectTypeOf<Container['start']>().parameters.toEqualTypeOf<[options?: { env?: Record<string, string> }]>();
+    expectTypeOf<Container['start']>().parameters.toEqualTypeOf<[options?: StartOptions]>();
     expectTypeOf<Container['stopAndRemoveSync']>().returns.toEqualTypeOf<void>();
     expectTypeOf<Container['state']>().toEqualTypeOf<ContainerState>();
     expectTypeOf<ContainerState>().toEqualTypeOf<'created' | 'running' | 'stopped'>();
@@ -84,6 +91,36 @@ describe('the contract types', () => {
     if (ExecAbortedError.isInstance(error)) expectTypeOf(error.result).toEqualTypeOf<ExecResult>();
     if (SnapboxError.isInstance(error)) expectTypeOf(error.code).toEqualTypeOf<string>();
     expectTypeOf<ExecTimeoutError>().toExtend<SnapboxError>();
+  });
+
+  it('pins the sandbox options, the start options and endpoint', () => {
+    expectTypeOf<ContainerOptions['network']>().toEqualTypeOf<'none' | 'default' | undefined>();
+    expectTypeOf<NetworkMode>().toEqualTypeOf<'none' | 'default'>();
+    expectTypeOf<ContainerOptions['user']>().toEqualTypeOf<string | undefined>();
+    expectTypeOf<ContainerOptions['ports']>().toEqualTypeOf<readonly number[] | undefined>();
+    expectTypeOf<ExecOptions['user']>().toEqualTypeOf<string | undefined>();
+    expectTypeOf<Resources['pids']>().toEqualTypeOf<number | undefined>();
+    expectTypeOf<StartOptions['env']>().toEqualTypeOf<Record<string, string> | undefined>();
+    expectTypeOf<StartOptions['signal']>().toEqualTypeOf<AbortSignal | undefined>();
+    expectTypeOf<StartOptions['timeoutMs']>().toEqualTypeOf<number | undefined>();
+    expectTypeOf<NonNullable<StartOptions['onProgress']>>().parameters.toEqualTypeOf<[event: ProgressEvent]>();
+    expectTypeOf<ProgressEvent>().toEqualTypeOf<{ phase: string; message: string; done?: number; total?: number }>();
+    expectTypeOf<Container['endpoint']>().parameters.toEqualTypeOf<[port: number]>();
+    expectTypeOf<Container['endpoint']>().returns.toEqualTypeOf<Promise<ContainerEndpoint>>();
+    expectTypeOf<ContainerEndpoint>().toEqualTypeOf<{ host: string; port: number }>();
+    // A readonly tuple of ports is accepted as it is.
+    const ports = [8080, 9090] as const;
+    expectTypeOf<{ ports: typeof ports }>().toExtend<ContainerOptions>();
+  });
+
+  it('the start errors narrow and carry what callers branch on', () => {
+    const error: unknown = undefined;
+    if (StartTimeoutError.isInstance(error)) {
+      expectTypeOf(error.timeoutMs).toEqualTypeOf<number>();
+      expectTypeOf(error.phase).toEqualTypeOf<string | undefined>();
+    }
+    if (StartAbortedError.isInstance(error)) expectTypeOf(error.phase).toEqualTypeOf<string | undefined>();
+    expectTypeOf<StartAbortedError>().toExtend<SnapboxError>();
   });
 
   it('BaseContainer implements Container', () => {

@@ -14,7 +14,8 @@ function command(lines: string[], everyMs: number, exitCode = 0) {
   const collector = new ExecOutputCollector();
   let killed = false;
   let stopRun: (() => void) | undefined;
-  const run = async () => {
+  const run = async (launched: () => void) => {
+    launched();
     for (const line of lines) {
       if (killed) break;
       collector.push('stdout', `${line}\n`);
@@ -80,12 +81,57 @@ describe('runExecWithDeadline', () => {
     expect(started).toBe(false);
   });
 
+  it('waits for the command to be launched before killing it, and kills nothing never launched', async () => {
+    const events: string[] = [];
+    let launch: () => void = () => undefined;
+    const pending = runExecWithDeadline({
+      command: 'x',
+      options: { timeoutMs: 20 },
+      collector: new ExecOutputCollector(),
+      drainMs: 0,
+      run: (launched) => {
+        launch = () => {
+          events.push('launched');
+          launched();
+        };
+        return new Promise<number>(() => undefined);
+      },
+      kill: async () => {
+        events.push('killed');
+      },
+    });
+    await sleep(100);
+    expect(events).toEqual([]);
+    launch();
+    await expect(pending).rejects.toSatisfy(ExecTimeoutError.isInstance);
+    expect(events).toEqual(['launched', 'killed']);
+
+    let killed = false;
+    const never = await runExecWithDeadline({
+      command: 'x',
+      options: { timeoutMs: 20 },
+      collector: new ExecOutputCollector(),
+      run: async () => {
+        await sleep(100);
+        throw new Error('the platform refused to create it');
+      },
+      kill: async () => {
+        killed = true;
+      },
+    }).catch((caught: unknown) => caught);
+    expect(ExecTimeoutError.isInstance(never)).toBe(true);
+    expect(killed).toBe(false);
+  });
+
   it('reports a kill that failed as EXEC_KILL_FAILED, with the reason', async () => {
     const error = await runExecWithDeadline({
       command: 'x',
       options: { timeoutMs: 20 },
       collector: new ExecOutputCollector(),
-      run: () => new Promise<number>(() => undefined),
+      run: (launched) => {
+        launched();
+        return new Promise<number>(() => undefined);
+      },
       kill: async () => {
         throw new Error('no grep in the image');
       },
@@ -122,7 +168,8 @@ describe('runExecWithDeadline', () => {
       options: { timeoutMs: 20 },
       collector,
       drainMs: 0,
-      run: () => {
+      run: (launched) => {
+        launched();
         collector.push('stdout', 'early\n');
         pushLater = () => collector.push('stdout', 'late\n');
         return new Promise<number>(() => undefined);

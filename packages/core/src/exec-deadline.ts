@@ -17,8 +17,13 @@ export interface ExecDeadlineRequest {
    * Starts the command and resolves with its exit status once it has ended and its output is in
    * the collector. Not called when the signal is already aborted. A rejection before the deadline
    * is the call's rejection; one after it (a stream broken by the kill) is ignored.
+   *
+   * Call `launched()` as soon as the command runs (the platform has started its process). A
+   * deadline that comes earlier waits for it before killing: a kill sent while the command is
+   * still being created would find nothing, and the command would then run on unkilled. If `run`
+   * settles without calling it, nothing was launched and nothing is killed.
    */
-  run(): Promise<number>;
+  run(launched: () => void): Promise<number>;
   /**
    * Kills every process of the command (background children included) and resolves once they
    * are gone. Called at most once, when the timeout expires or the signal aborts. A rejection
@@ -65,7 +70,11 @@ export async function runExecWithDeadline(request: ExecDeadlineRequest): Promise
     onAbort = () => resolve({ kind: 'abort', reason: signal?.reason });
     signal?.addEventListener('abort', onAbort, { once: true });
   });
-  const running = request.run();
+  let markLaunched: () => void = () => undefined;
+  const launch = new Promise<void>((resolve) => {
+    markLaunched = resolve;
+  });
+  const running = request.run(() => markLaunched());
   // Settled either way below; this keeps a late rejection from being reported as unhandled.
   running.catch(() => undefined);
 
@@ -85,8 +94,15 @@ export async function runExecWithDeadline(request: ExecDeadlineRequest): Promise
   }
 
   const shown = describeCommand(request.command);
+  const launchedFirst = await Promise.race([
+    launch.then(() => true),
+    running.then(
+      () => false,
+      () => false,
+    ),
+  ]);
   try {
-    await request.kill();
+    if (launchedFirst) await request.kill();
   } catch (error) {
     collector.partialResult();
     const why = error instanceof Error ? error.message : String(error);

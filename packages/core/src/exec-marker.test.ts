@@ -1,18 +1,8 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { isAlive } from '@snapbox/test-support';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from './errors/index.js';
 import { execMarkerVariable, killMarkedCommand, newExecMarker } from './exec-marker.js';
-
-// Running or sleeping; a killed child that its parent has not reaped yet is a zombie (Z).
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 function markedPids(marker: string): number[] {
   return execFileSync(
@@ -45,8 +35,8 @@ describe('killMarkedCommand', { timeout: 30_000 }, () => {
     const [program, ...args] = killMarkedCommand(marker);
     expect(spawnSync(program as string, args).status).toBe(0);
     await new Promise((resolve) => setTimeout(resolve, 200));
-    for (const pid of marked) expect(alive(pid), `pid ${pid}`).toBe(false);
-    expect(alive(bystander.pid as number)).toBe(true);
+    for (const pid of marked) expect(isAlive(pid), `pid ${pid}`).toBe(false);
+    expect(isAlive(bystander.pid as number)).toBe(true);
     bystander.kill('SIGKILL');
   });
 

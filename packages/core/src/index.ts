@@ -8,12 +8,16 @@ export {
 } from './blocking-worker.js';
 export type {
   Container,
+  ContainerEndpoint,
   ContainerOptions,
   ContainerState,
   ExecOptions,
   ExecResult,
   FileTransfer,
+  NetworkMode,
+  ProgressEvent,
   Resources,
+  StartOptions,
 } from './container.js';
 export type { ContainerFactory, ContainerSource, SnapshotableContainerFactory } from './container-factory.js';
 export {
@@ -32,6 +36,7 @@ export { isSnapshotable, isSnapshotableFactory } from './is-snapshotable.js';
 export { joinRemotePath, resolveInsideLocalRoot } from './local-paths.js';
 export * from './session/index.js';
 export type { SnapshotableContainer, SnapshotOptions } from './snapshotable-container.js';
+export { runStartWithDeadline, type StartContext, type StartDeadlineRequest } from './start-deadline.js';
 export {
   assertAbsoluteRemotePath,
   assertCommand,
@@ -41,4 +46,8 @@ export {
   assertNonEmptyString,
   assertOptionalNumber,
   assertOptionalStringRecord,
+  assertPort,
+  assertStartOptions,
+  assertUser,
+  type SupportedOptions,
 } from './validation.js';

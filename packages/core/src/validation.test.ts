@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from './errors/invalid-argument-error.js';
+import { UnsupportedCapabilityError } from './errors/unsupported-capability-error.js';
 import {
   assertAbsoluteRemotePath,
   assertCommand,
@@ -9,7 +10,24 @@ import {
   assertNonEmptyString,
   assertOptionalNumber,
   assertOptionalStringRecord,
+  assertPort,
+  assertStartOptions,
+  assertUser,
+  type SupportedOptions,
 } from './validation.js';
+
+/** Runs `call` and returns the UnsupportedCapabilityError it threw (failing the test otherwise). */
+function refused(call: () => void): UnsupportedCapabilityError {
+  try {
+    call();
+  } catch (error) {
+    expect(UnsupportedCapabilityError.isInstance(error)).toBe(true);
+    return error as UnsupportedCapabilityError;
+  }
+  throw new Error('expected an UnsupportedCapabilityError');
+}
+
+const everything: SupportedOptions = { backend: 'test', network: true, user: true, ports: true, pids: true };
 
 /** Runs `call` and returns the InvalidArgumentError it threw (failing the test otherwise). */
 function invalid(call: () => void): InvalidArgumentError {
@@ -153,8 +171,57 @@ describe('assertExecOptions', () => {
     [{ onStderr: 1 }, 'options.onStderr'],
     [{ signal: {} }, 'options.signal'],
     [{ signal: null }, 'options.signal'],
+    [{ user: '' }, 'options.user'],
+    [{ user: 'a b' }, 'options.user'],
+    [{ user: '1:2:3' }, 'options.user'],
   ])('refuses %j naming %s', (options, argument) => {
-    expect(invalid(() => assertExecOptions(options)).argument).toBe(argument);
+    expect(invalid(() => assertExecOptions(options, everything)).argument).toBe(argument);
+  });
+
+  it('refuses user with UnsupportedCapabilityError unless the backend supports it', () => {
+    const error = refused(() => assertExecOptions({ user: '1000' }, { backend: 'memoryless' }));
+    expect([error.capability, error.backend]).toEqual(['user', 'memoryless']);
+    expect(refused(() => assertExecOptions({ user: 'app' })).backend).toBeUndefined();
+    expect(() => assertExecOptions({ user: '1000:1000' }, { user: true })).not.toThrow();
+    expect(() => assertExecOptions({ user: 'app:staff' }, { user: true })).not.toThrow();
+  });
+});
+
+describe('assertStartOptions', () => {
+  it('accepts undefined and every valid option', () => {
+    expect(() => assertStartOptions(undefined)).not.toThrow();
+    expect(() =>
+      assertStartOptions({
+        env: { A: 'b' },
+        signal: new AbortController().signal,
+        timeoutMs: 10,
+        onProgress: () => {},
+      }),
+    ).not.toThrow();
+  });
+
+  it.each([
+    [null, 'options'],
+    [{ env: 'A=b' }, 'options.env'],
+    [{ signal: {} }, 'options.signal'],
+    [{ timeoutMs: 0 }, 'options.timeoutMs'],
+    [{ timeoutMs: Number.POSITIVE_INFINITY }, 'options.timeoutMs'],
+    [{ onProgress: 'log' }, 'options.onProgress'],
+  ])('refuses %j naming %s', (options, argument) => {
+    expect(invalid(() => assertStartOptions(options)).argument).toBe(argument);
+  });
+});
+
+describe('assertPort and assertUser', () => {
+  it('take ports 1 to 65535 and users as uid[:gid] or names', () => {
+    for (const port of [1, 80, 65535]) expect(() => assertPort(port, 'port')).not.toThrow();
+    for (const port of [0, 65536, 1.5, '80', Number.NaN])
+      expect(invalid(() => assertPort(port, 'port')).argument).toBe('port');
+    for (const user of ['0', '1000:1000', 'nobody', 'app:app', 'www-data']) {
+      expect(() => assertUser(user, 'user')).not.toThrow();
+    }
+    for (const user of ['', ':1', '1:', 'a\0b', 3])
+      expect(invalid(() => assertUser(user, 'user')).argument).toBe('user');
   });
 });
 
@@ -169,6 +236,38 @@ describe('assertContainerOptions', () => {
         resources: { cpu: 0.5, memoryMiB: 64, diskGiB: 1, gpu: 0 },
       }),
     ).not.toThrow();
+    expect(() =>
+      assertContainerOptions(
+        { network: 'none', user: '1000:1000', ports: [8080, 9000], resources: { pids: 64 } },
+        everything,
+      ),
+    ).not.toThrow();
+  });
+
+  it("accepts network 'default' and an empty ports list whatever the backend supports", () => {
+    expect(() => assertContainerOptions({ network: 'default', ports: [] })).not.toThrow();
+  });
+
+  it.each([
+    [{ network: 'none' }, 'network'],
+    [{ user: 'nobody' }, 'user'],
+    [{ ports: [80] }, 'ports'],
+    [{ resources: { pids: 10 } }, 'resources.pids'],
+  ])(
+    'refuses %j with UnsupportedCapabilityError (%s) from a backend that does not say it supports it',
+    (options, capability) => {
+      const error = refused(() => assertContainerOptions(options, { backend: 'old' }));
+      expect(error.capability).toBe(capability);
+      expect(error.message).toMatch(/not supported on the old backend/);
+      const others = { ...everything, [capability === 'resources.pids' ? 'pids' : capability]: false };
+      expect(refused(() => assertContainerOptions(options, others)).capability).toBe(capability);
+    },
+  );
+
+  it('reports a malformed option before an unsupported one', () => {
+    expect(invalid(() => assertContainerOptions({ network: 'host' })).argument).toBe('options.network');
+    expect(invalid(() => assertContainerOptions({ user: 'a b' })).argument).toBe('options.user');
+    expect(invalid(() => assertContainerOptions({ resources: { pids: 0 } })).argument).toBe('options.resources.pids');
   });
 
   it.each([
@@ -182,12 +281,19 @@ describe('assertContainerOptions', () => {
     [{ resources: { memoryMiB: 0 } }, 'options.resources.memoryMiB'],
     [{ resources: { diskGiB: Number.NaN } }, 'options.resources.diskGiB'],
     [{ resources: { gpu: 0.5 } }, 'options.resources.gpu'],
+    [{ resources: { pids: 2.5 } }, 'options.resources.pids'],
+    [{ network: 'bridge' }, 'options.network'],
+    [{ user: '' }, 'options.user'],
+    [{ ports: 80 }, 'options.ports'],
+    [{ ports: [0] }, 'options.ports[0]'],
+    [{ ports: [80, 'http'] }, 'options.ports[1]'],
+    [{ ports: [80, 80] }, 'options.ports[1]'],
   ])('refuses %j naming %s', (options, argument) => {
-    expect(invalid(() => assertContainerOptions(options)).argument).toBe(argument);
+    expect(invalid(() => assertContainerOptions(options, everything)).argument).toBe(argument);
   });
 
   it('uses the given argument name as the prefix', () => {
-    expect(invalid(() => assertContainerOptions({ name: '' }, 'containerOptions')).argument).toBe(
+    expect(invalid(() => assertContainerOptions({ name: '' }, {}, 'containerOptions')).argument).toBe(
       'containerOptions.name',
     );
   });

@@ -39,6 +39,10 @@ export interface DaytonaCreateParams {
   autoStopInterval?: number;
   /** Minutes after stopping before Daytona deletes the sandbox; snapbox passes 0 (at once). */
   autoDeleteInterval?: number;
+  /** Blocks all network access of the sandbox (`network: 'none'`). */
+  networkBlockAll?: boolean;
+  /** Comma-separated CIDR blocks the sandbox may reach; everything else is blocked. */
+  networkAllowList?: string;
 }
 
 /** A Daytona client: `Daytona` from `@daytonaio/sdk`, or a fake with the same shape. */
@@ -82,6 +86,16 @@ export interface DaytonaSandbox {
   delete(timeout?: number): Promise<void>;
   /** Present in SDK versions that snapshot running sandboxes. */
   createSnapshot?(name: string, timeout?: number): Promise<void>;
+  /**
+   * A URL at which this machine reaches a sandbox port (opened on demand), and the token a
+   * private sandbox's preview wants in the `x-daytona-preview-token` header.
+   */
+  getPreviewLink?(port: number): Promise<{
+    /** The preview URL, e.g. `https://8080-<sandbox id>.proxy.daytona.works`. */
+    url: string;
+    /** The access token of a private sandbox's preview. */
+    token: string;
+  }>;
   /** Running commands. */
   readonly process: DaytonaProcess;
   /** Moving files. */

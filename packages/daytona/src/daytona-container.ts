@@ -6,8 +6,9 @@ import {
   assertExecOptions,
   assertFileTransfers,
   assertNonEmptyString,
-  assertOptionalStringRecord,
+  assertStartOptions,
   BaseContainer,
+  type ContainerEndpoint,
   type ContainerOptions,
   type ContainerSource,
   type ContainerState,
@@ -17,10 +18,14 @@ import {
   type FileTransfer,
   ImageBuildError,
   InvalidArgumentError,
+  runStartWithDeadline,
   SnapboxError,
   type SnapshotableContainer,
   SnapshotNotFoundError,
   type SnapshotOptions,
+  type StartContext,
+  type StartOptions,
+  type SupportedOptions,
   UnsupportedCapabilityError,
 } from '@snapbox/core';
 import type { DaytonaClient, DaytonaCreateParams, DaytonaSandbox } from './client-types.js';
@@ -41,6 +46,34 @@ import { runSyncJob } from './sync-runner.js';
 /** Where a Daytona sandbox's filesystem comes from (core's `ContainerSource`). */
 export type DaytonaSource = ContainerSource;
 
+/**
+ * What Daytona enforces of the options a backend may lack: `network: 'none'` (its network
+ * blocking) and `ports` (its preview links). `user` and `resources.pids` are refused: a
+ * sandbox runs every command as its image's user, and Daytona sets no process limit.
+ */
+export const daytonaSupportedOptions: SupportedOptions = { backend: 'daytona', network: true, ports: true };
+
+/** What a Daytona container takes beyond the contract's options. */
+export interface DaytonaContainerExtras {
+  /**
+   * CIDR blocks (`'10.0.0.0/8'`, `'203.0.113.7/32'`) the sandbox may reach; everything else is
+   * blocked (Daytona's network allow-list). Not together with `network: 'none'`.
+   */
+  networkAllowList?: readonly string[];
+}
+
+/** Where this machine reaches a sandbox port: a Daytona preview link. */
+export interface DaytonaEndpoint extends ContainerEndpoint {
+  /** The preview URL (`https://<port>-<sandbox id>.proxy.daytona.works`). */
+  url: string;
+  /** For a private sandbox, the token to send in the `x-daytona-preview-token` header. */
+  token: string;
+}
+
+type DaytonaContainerSettings = ContainerOptions & DaytonaContainerExtras;
+
+const cidrPattern = /^[0-9a-fA-F:.]+\/\d{1,3}$/;
+
 const buildLogLines = 60;
 const failedSnapshotStates = new Set(['error', 'build_failed', 'removing']);
 let generatedNames = 0;
@@ -53,9 +86,32 @@ let generatedNames = 0;
 export function newDaytonaContainer(
   connection: DaytonaConnection,
   source: DaytonaSource,
-  options: ContainerOptions = {},
+  options: DaytonaContainerSettings = {},
 ): DaytonaContainer {
-  assertContainerOptions(options);
+  assertContainerOptions(options, daytonaSupportedOptions);
+  const allow = options.networkAllowList;
+  if (allow !== undefined) {
+    if (!Array.isArray(allow) || allow.length === 0) {
+      throw new InvalidArgumentError({
+        argument: 'networkAllowList',
+        message: 'expected a non-empty array of CIDR blocks such as "10.0.0.0/8"',
+      });
+    }
+    allow.forEach((entry: unknown, index) => {
+      if (typeof entry !== 'string' || !cidrPattern.test(entry)) {
+        throw new InvalidArgumentError({
+          argument: `networkAllowList[${index}]`,
+          message: `expected a CIDR block such as "10.0.0.0/8", got ${JSON.stringify(entry)}`,
+        });
+      }
+    });
+    if (options.network === 'none') {
+      throw new InvalidArgumentError({
+        argument: 'networkAllowList',
+        message: "network: 'none' blocks everything; drop it to allow only the listed blocks",
+      });
+    }
+  }
   if (source.kind === 'snapshot' && options.resources !== undefined) {
     throw new UnsupportedCapabilityError({
       capability: 'resources for a container restored from a snapshot',
@@ -82,7 +138,7 @@ export class DaytonaContainer extends BaseContainer implements SnapshotableConta
   readonly backend = 'daytona';
   readonly #connection: DaytonaConnection;
   readonly #source: DaytonaSource;
-  readonly #options: ContainerOptions;
+  readonly #options: DaytonaContainerSettings;
   // Identifies this container's sandbox among others of the same name: cleanup of a failed
   // start deletes a sandbox only when it carries this token.
   readonly #token = randomUUID();
@@ -100,7 +156,7 @@ export class DaytonaContainer extends BaseContainer implements SnapshotableConta
    * Use `createDaytonaFactory()` (or {@link DaytonaContainer.fromSnapshot}) instead.
    * @internal
    */
-  constructor(connection: DaytonaConnection, source: DaytonaSource, options: ContainerOptions) {
+  constructor(connection: DaytonaConnection, source: DaytonaSource, options: DaytonaContainerSettings) {
     super();
     this.#connection = connection;
     this.#source = source;
@@ -122,7 +178,13 @@ export class DaytonaContainer extends BaseContainer implements SnapshotableConta
     return this.#sandbox?.id;
   }
 
-  async start(options?: { env?: Record<string, string> }): Promise<void> {
+  /**
+   * Creates the sandbox (building its image first for `fromDockerfile`). The build log reaches
+   * `onProgress` line by line (phase `'build'`), with `'start'` events around the create. The
+   * SDK's create cannot be interrupted: an abort or `timeoutMs` deletes the sandbox being made
+   * (found by its name and this container's token), which ends the create, then rejects.
+   */
+  async start(options?: StartOptions): Promise<void> {
     if (this.#state !== 'created' || this.#starting !== undefined) {
       const now = this.#starting !== undefined ? 'starting' : this.#state;
       throw new InvalidArgumentError({
@@ -130,14 +192,29 @@ export class DaytonaContainer extends BaseContainer implements SnapshotableConta
         message: `the container is already ${now}; a container starts once (create a new one, or restore a snapshot)`,
       });
     }
-    if (options !== undefined && (typeof options !== 'object' || options === null)) {
-      throw new InvalidArgumentError({ argument: 'options', message: 'expected an object or undefined' });
-    }
-    assertOptionalStringRecord(options?.env, 'options.env');
+    assertStartOptions(options);
     // The start env lives here and is added to every command: given to Daytona as sandbox env,
     // it could be baked into snapshots taken from this sandbox.
     this.#env = { ...options?.env };
-    this.#starting = this.#start();
+    let watch: StartContext | undefined;
+    this.#starting = runStartWithDeadline({
+      options,
+      container: this.#options.name,
+      run: (context) => {
+        watch = context;
+        return this.#start(context, options?.timeoutMs);
+      },
+      undo: async () => {
+        const sandbox = this.#sandbox;
+        this.#state = 'stopped';
+        if (sandbox !== undefined) await this.#deleteQuietly(sandbox);
+      },
+    }).catch((error: unknown) => {
+      // A cancelled start is over for good; a failed one may be tried again (the service was
+      // busy, say), as nothing of it is left.
+      if (watch === undefined || watch.signal.aborted) this.#state = 'stopped';
+      throw error;
+    });
     try {
       await this.#starting;
     } finally {
@@ -145,8 +222,9 @@ export class DaytonaContainer extends BaseContainer implements SnapshotableConta
     }
   }
 
-  async #start(): Promise<void> {
+  async #start(watch: StartContext, timeoutMs: number | undefined): Promise<void> {
     const client = await this.#connection.client();
+    watch.signal.throwIfAborted();
     const settings = this.#connection.settings;
     const sandboxName = this.#options.name ?? `snapbox-${currentSession().id}-c${++generatedNames}`;
     const params: DaytonaCreateParams = {
@@ -162,14 +240,22 @@ export class DaytonaContainer extends BaseContainer implements SnapshotableConta
       autoDeleteInterval: 0,
     };
     if (settings.autoStopMinutes !== undefined) params.autoStopInterval = settings.autoStopMinutes;
+    if (this.#options.network === 'none') params.networkBlockAll = true;
+    if (this.#options.networkAllowList !== undefined)
+      params.networkAllowList = this.#options.networkAllowList.join(',');
+    // The SDK stops waiting at its own timeout: no later than the start's.
+    const timeoutSeconds =
+      timeoutMs === undefined
+        ? settings.createTimeoutSeconds
+        : Math.min(settings.createTimeoutSeconds, Math.max(1, Math.ceil(timeoutMs / 1000)));
     const context: ErrorContext = {
       operation: 'start',
       container: sandboxName,
-      timeoutSeconds: settings.createTimeoutSeconds,
+      timeoutSeconds,
     };
     const buildLog: string[] = [];
     const createOptions: { timeout: number; onSnapshotCreateLogs?: (chunk: string) => void } = {
-      timeout: settings.createTimeoutSeconds,
+      timeout: timeoutSeconds,
     };
     if (this.#source.kind === 'snapshot') {
       context.snapshotId = this.#source.snapshotId;
@@ -184,12 +270,23 @@ export class DaytonaContainer extends BaseContainer implements SnapshotableConta
       } else {
         context.dockerfilePath = this.#source.dockerfilePath;
         params.image = await this.#dockerfileImage(this.#source.dockerfilePath);
+        let pending = '';
         createOptions.onSnapshotCreateLogs = (chunk) => {
           buildLog.push(chunk);
           if (buildLog.length > buildLogLines) buildLog.shift();
+          // Chunks are not lines: a line reaches onProgress once it is whole.
+          const parts = (pending + chunk).split(/\r?\n/);
+          pending = parts.pop() ?? '';
+          for (const line of parts) if (line.trim() !== '') watch.progress({ phase: 'build', message: line });
         };
       }
     }
+    watch.signal.throwIfAborted();
+    watch.progress({ phase: 'start', message: `creating sandbox ${sandboxName}` });
+    watch.signal.throwIfAborted();
+    // A cancelled start deletes the sandbox being made at once; the create then fails.
+    const onAbort = () => void this.#removeFailedSandbox(client, sandboxName, undefined);
+    watch.signal.addEventListener('abort', onAbort, { once: true });
 
     let sandbox: DaytonaSandbox;
     const started = Date.now();
@@ -201,10 +298,12 @@ export class DaytonaContainer extends BaseContainer implements SnapshotableConta
       );
       log('created sandbox %s (%s) in %d ms', sandboxName, sandbox.id, Date.now() - started);
     } catch (error) {
+      watch.signal.removeEventListener('abort', onAbort);
       log('creating sandbox %s failed after %d ms: %s', sandboxName, Date.now() - started, messageOf(error));
-      await this.#removeFailedSandbox(client, sandboxName, error);
+      await this.#removeFailedSandbox(client, sandboxName, watch.signal.aborted ? undefined : error);
       throw toSnapboxError(error, { ...context, endpoint: this.#connection.endpoint, buildLog: buildLog.join('\n') });
     }
+    watch.signal.removeEventListener('abort', onAbort);
     this.#sandbox = sandbox;
     if (settings.cleanupOnExit) trackForExit('sandbox', sandbox.id, this.#connection.syncSpec);
     try {
@@ -221,12 +320,44 @@ export class DaytonaContainer extends BaseContainer implements SnapshotableConta
       this.#sandbox = undefined;
       throw error;
     }
-    if (this.#stopRequested) {
-      // stopAndRemoveSync() ran while the sandbox was being created.
+    if (this.#stopRequested || watch.signal.aborted) {
+      // stopAndRemoveSync() ran, or the start was cancelled, while the sandbox was being created.
       await this.#deleteQuietly(sandbox);
+      this.#sandbox = undefined;
+      watch.signal.throwIfAborted();
       return;
     }
     this.#state = 'running';
+    watch.progress({ phase: 'start', message: `sandbox ${sandbox.name ?? sandbox.id} is running` });
+  }
+
+  /**
+   * Where this machine reaches a port listed in `ports`: the sandbox's preview link (Daytona
+   * opens the port on demand). A private sandbox's preview wants `token` in the
+   * `x-daytona-preview-token` header.
+   */
+  override async endpoint(port: number): Promise<DaytonaEndpoint> {
+    this.assertExposedPort(port, this.#options.ports);
+    const sandbox = this.#sandbox as DaytonaSandbox;
+    const getPreviewLink = sandbox.getPreviewLink;
+    if (typeof getPreviewLink !== 'function') {
+      throw new UnsupportedCapabilityError({
+        capability: 'ports',
+        backend: 'daytona',
+        detail: 'the installed @daytonaio/sdk has no Sandbox.getPreviewLink; upgrade it',
+      });
+    }
+    const link = await this.#connection.call({ operation: `open port ${port}`, container: this.name }, true, () =>
+      getPreviewLink.call(sandbox, port),
+    );
+    const url = new URL(link.url);
+    const defaultPort = url.protocol === 'https:' ? 443 : 80;
+    return {
+      host: url.hostname,
+      port: url.port === '' ? defaultPort : Number(url.port),
+      url: link.url,
+      token: link.token,
+    };
   }
 
   async #dockerfileImage(dockerfilePath: string): Promise<unknown> {
@@ -334,7 +465,7 @@ export class DaytonaContainer extends BaseContainer implements SnapshotableConta
   async exec(command: string | readonly string[], options?: ExecOptions): Promise<ExecResult> {
     this.assertRunning('exec');
     assertCommand(command);
-    assertExecOptions(options);
+    assertExecOptions(options, daytonaSupportedOptions);
     return runSandboxExec({
       connection: this.#connection,
       sandbox: this.#sandbox as DaytonaSandbox,
@@ -398,7 +529,7 @@ export class DaytonaContainer extends BaseContainer implements SnapshotableConta
     return taken;
   }
 
-  fromSnapshot(snapshotId: string, options?: ContainerOptions): DaytonaContainer {
+  fromSnapshot(snapshotId: string, options?: ContainerOptions & DaytonaContainerExtras): DaytonaContainer {
     assertNonEmptyString(snapshotId, 'snapshotId');
     return newDaytonaContainer(this.#connection, { kind: 'snapshot', snapshotId }, options);
   }

@@ -7,7 +7,7 @@ import {
 } from '@snapbox/core';
 import type { DaytonaClient, DaytonaClientConfig } from './client-types.js';
 import { DaytonaConnection } from './connection.js';
-import { type DaytonaContainer, newDaytonaContainer } from './daytona-container.js';
+import { type DaytonaContainer, type DaytonaContainerExtras, newDaytonaContainer } from './daytona-container.js';
 import { type DaytonaRetryOptions, defaultRetryPolicy } from './retry.js';
 
 /** Options of {@link createDaytonaFactory}. Every field is optional. */
@@ -48,10 +48,19 @@ export interface DaytonaFactoryOptions extends DaytonaClientConfig {
   syncClientModule?: string;
 }
 
-/** A factory of {@link DaytonaContainer}s; see {@link createDaytonaFactory}. */
+/**
+ * A factory of {@link DaytonaContainer}s; see {@link createDaytonaFactory}. Its methods take the
+ * contract's options plus {@link DaytonaContainerExtras} (a network allow-list).
+ */
 export interface DaytonaFactory extends SnapshotableContainerFactory<DaytonaContainer> {
   /** Always `'daytona'`, the `backend` of every container it makes. */
   readonly backend: 'daytona';
+  /** A sandbox from an image reference. */
+  fromImage(options: { image: string } & ContainerOptions & DaytonaContainerExtras): DaytonaContainer;
+  /** A sandbox from the image Daytona builds from a Dockerfile (its folder is the context). */
+  fromDockerfile(options: { dockerfilePath: string } & ContainerOptions & DaytonaContainerExtras): DaytonaContainer;
+  /** A sandbox restored from a snapshot of this backend. */
+  fromSnapshot(options: { snapshotId: string } & ContainerOptions & DaytonaContainerExtras): DaytonaContainer;
 }
 
 function assertOptionalString(value: unknown, argument: string): void {
@@ -110,17 +119,17 @@ export function createDaytonaFactory(options: DaytonaFactoryOptions = {}): Dayto
 
   return {
     backend: 'daytona',
-    fromImage(imageOptions: { image: string } & ContainerOptions): DaytonaContainer {
+    fromImage(imageOptions) {
       const { image, ...rest } = objectArgument(imageOptions);
       assertNonEmptyString(image, 'image');
       return newDaytonaContainer(connection, { kind: 'image', image }, rest);
     },
-    fromDockerfile(dockerfileOptions: { dockerfilePath: string } & ContainerOptions): DaytonaContainer {
+    fromDockerfile(dockerfileOptions) {
       const { dockerfilePath, ...rest } = objectArgument(dockerfileOptions);
       assertNonEmptyString(dockerfilePath, 'dockerfilePath');
       return newDaytonaContainer(connection, { kind: 'dockerfile', dockerfilePath }, rest);
     },
-    fromSnapshot(snapshotOptions: { snapshotId: string } & ContainerOptions): DaytonaContainer {
+    fromSnapshot(snapshotOptions) {
       const { snapshotId, ...rest } = objectArgument(snapshotOptions);
       assertNonEmptyString(snapshotId, 'snapshotId');
       return newDaytonaContainer(connection, { kind: 'snapshot', snapshotId }, rest);

@@ -1,6 +1,6 @@
 import { describeContainerConformance } from '@snapbox/conformance';
 import { describe } from 'vitest';
-import { createDaytonaFactory } from './index.js';
+import { createDaytonaFactory, type DaytonaEndpoint } from './index.js';
 
 // The executable contract against the real Daytona service. It needs credentials, so it runs
 // only when DAYTONA_API_KEY is set (DAYTONA_API_URL and DAYTONA_TARGET are read too); without
@@ -18,5 +18,19 @@ describe.skipIf(!live)('daytona: live service (skipped unless DAYTONA_API_KEY is
     image: process.env.DAYTONA_CONFORMANCE_IMAGE ?? 'debian:12',
     imageWorkdir: process.env.DAYTONA_CONFORMANCE_IMAGE_WORKDIR ?? '/root',
     testTimeoutMs: 300_000,
+    unsupported: {
+      // The suite's probe is a listener on this machine; a cloud sandbox never reaches it, so
+      // network 'none' is checked by the fake-SDK tests (networkBlockAll) instead.
+      hostNetwork: 'a cloud sandbox cannot reach a listener on this machine even with its default network',
+      user: 'a Daytona sandbox runs every command as its image user',
+      pids: 'Daytona sets no process limit',
+    },
+    // The ports test needs busybox or python3 in the image (debian:12 has neither): set
+    // DAYTONA_CONFORMANCE_IMAGE to one that has. The preview proxy speaks HTTPS and wants the
+    // token of a private sandbox.
+    endpointRequest: (endpoint) => {
+      const preview = endpoint as DaytonaEndpoint;
+      return { url: preview.url, headers: { 'x-daytona-preview-token': preview.token } };
+    },
   });
 });

@@ -51,16 +51,17 @@ export async function runSandboxExec(request: SandboxExecRequest): Promise<ExecR
       collector,
       // The kill returns once the processes are gone; the log stream adds nothing after it.
       drainMs: 0,
-      run: async () => {
+      run: async (launched) => {
         const script = buildExecScript({ command, workdir: request.workdir, env: request.env, marker });
         await connection.call(context, false, () => sandbox.process.createSession(session));
         sessionMade = true;
-        const launched = await connection.call(context, false, () =>
+        const started = await connection.call(context, false, () =>
           sandbox.process.executeSessionCommand(session, { command: script, runAsync: true }),
         );
+        launched();
         const logs = sandbox.process.getSessionCommandLogs(
           session,
-          launched.cmdId,
+          started.cmdId,
           (chunk) => collector.push('stdout', chunk),
           (chunk) => collector.push('stderr', chunk),
         );
@@ -71,7 +72,7 @@ export async function runSandboxExec(request: SandboxExecRequest): Promise<ExecR
           await kill();
           throw toSnapboxError(error, { ...context, endpoint: connection.endpoint });
         }
-        return await exitCodeOf(connection, sandbox, session, launched.cmdId, context);
+        return await exitCodeOf(connection, sandbox, session, started.cmdId, context);
       },
       kill,
     });

@@ -1,8 +1,8 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isAlive } from '@snapbox/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildExecScript, buildKillScript } from './exec-script.js';
 
@@ -17,16 +17,6 @@ function runLocally(script: string): { stdout: string; status: number } {
   } catch (error) {
     const failed = error as { stdout: string; status: number };
     return { stdout: failed.stdout, status: failed.status };
-  }
-}
-
-// Running or sleeping; a killed child that its parent has not reaped yet is a zombie (Z).
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
   }
 }
 
@@ -111,8 +101,8 @@ describe('buildKillScript', () => {
 
     expect(runLocally(buildKillScript(marker)).status).toBe(0);
     await new Promise((resolve) => setTimeout(resolve, 200));
-    for (const pid of marked) expect(alive(pid), `pid ${pid}`).toBe(false);
-    expect(alive(bystander.pid as number)).toBe(true);
+    for (const pid of marked) expect(isAlive(pid), `pid ${pid}`).toBe(false);
+    expect(isAlive(bystander.pid as number)).toBe(true);
     bystander.kill('SIGKILL');
     tree.kill('SIGKILL');
   });

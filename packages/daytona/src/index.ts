@@ -18,7 +18,13 @@ export type {
   DaytonaSnapshotService,
 } from './client-types.js';
 export { createDaytonaAdmin, type DaytonaAdminOptions } from './daytona-admin.js';
-export { DaytonaContainer, type DaytonaSource } from './daytona-container.js';
+export {
+  DaytonaContainer,
+  type DaytonaContainerExtras,
+  type DaytonaEndpoint,
+  type DaytonaSource,
+  daytonaSupportedOptions,
+} from './daytona-container.js';
 export { createDaytonaFactory, type DaytonaFactory, type DaytonaFactoryOptions } from './daytona-factory.js';
 export { QuotaExceededError } from './quota-exceeded-error.js';
 export type { DaytonaRetryOptions } from './retry.js';

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { describeContainerConformance } from '@snapbox/conformance';
+import { tinyImage } from '@snapbox/test-support';
 import Docker from 'dockerode';
+import { afterAll } from 'vitest';
 import { createDockerFactory } from './index.js';
-import { tinyImage } from './test-support/fixtures.js';
+import { removeSessionBuilds, sessionLeftovers } from './test-support/engine.js';
 
 const docker = new Docker();
 // Flattening after a few layers (instead of near Docker's 125) lets the suite's lineage cross
@@ -14,6 +16,10 @@ describeContainerConformance({
   factory,
   image: tinyImage,
   lineageDepth: 6,
+  ownedResources: async () => {
+    const { containers, images } = await sessionLeftovers();
+    return [...containers, ...images];
+  },
   // An image in snapbox's own snapshot repository, but without its labels: not snapbox's.
   foreignLookalike: {
     async create() {
@@ -34,4 +40,9 @@ describeContainerConformance({
       await docker.getImage(id).remove();
     },
   },
+});
+
+// The progress test builds an image, kept by design as a build cache: not here.
+afterAll(async () => {
+  await removeSessionBuilds();
 });

@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { spawnNode, tinyImage } from '@snapbox/test-support';
 import { describe, expect, it } from 'vitest';
 import { statusOf } from './docker-connection.js';
 import { engine } from './test-support/engine.js';
-import { tinyImage } from './test-support/fixtures.js';
 
 const childScript = fileURLToPath(new URL('./test-support/debug-child.mjs', import.meta.url));
 
@@ -12,7 +11,7 @@ const childScript = fileURLToPath(new URL('./test-support/debug-child.mjs', impo
  * `killAfterReport`, SIGKILLs it once it has reported; the result then comes when every holder of
  * its stderr (the watchdog too) has closed it.
  */
-function runChild(
+async function runChild(
   env: Record<string, string>,
   killAfterReport = false,
 ): Promise<{ code: number | null; stdout: string; stderr: string; pid: number }> {
@@ -20,22 +19,14 @@ function runChild(
   delete base.DEBUG;
   delete base.NODE_DEBUG;
   delete base.SNAPBOX_DEBUG;
-  const child = spawn(process.execPath, [childScript, tinyImage, killAfterReport ? 'wait-for-kill' : 'exit'], {
+  const run = spawnNode(childScript, [tinyImage, killAfterReport ? 'wait-for-kill' : 'exit'], {
     env: { ...base, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    onLine: () => {
+      if (killAfterReport) run.child.kill('SIGKILL');
+    },
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-    if (killAfterReport && stdout.includes('\n')) child.kill('SIGKILL');
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  return new Promise((resolve) =>
-    child.once('close', (code) => resolve({ code, stdout, stderr, pid: child.pid as number })),
-  );
+  const { code, stdout, stderr } = await run.ended;
+  return { code, stdout, stderr, pid: run.child.pid as number };
 }
 
 describe('debug lines of a real program', () => {

@@ -2,11 +2,11 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { isBackendAdmin, type PruneProgressEvent } from '@snapbox/core';
+import { tinyImage } from '@snapbox/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdmin } from './admin.js';
 import type { DockerAdminResource } from './admin-resources.js';
 import { engine, imageExists, sessionLeftovers } from './test-support/engine.js';
-import { tinyImage } from './test-support/fixtures.js';
 
 interface Leftovers {
   session: string;

@@ -1,6 +1,7 @@
 import {
   type AdminResource,
   type BackendAdmin,
+  inRemovalOrder,
   type ListResourcesOptions,
   matchesListOptions,
   type PruneFailure,
@@ -105,7 +106,7 @@ export function createDockerAdmin(options: DockerBackendOptions = {}): BackendAd
         dryRun: report.dryRun,
         containers: report.containers.map(containerResource),
         // Newest first, as they were removed.
-        snapshots: report.snapshots.map(snapshotResource).sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime()),
+        snapshots: inRemovalOrder(report.snapshots.map(snapshotResource)),
         builds: report.builds.map(buildResource),
         errors,
       };

@@ -7,6 +7,7 @@ import {
   discoverEngineOnce,
   discoveryEnvironment,
 } from './engine-discovery.js';
+import { type Dial, defaultRequestPolicy, guardDial, type RequestPolicy } from './engine-requests.js';
 import { explicitClient } from './explicit-client.js';
 
 /**
@@ -62,21 +63,33 @@ const endpointFields = [
   'pathPrefix',
 ] as const;
 
-type Dial = (options: { method?: string; path?: string }, callback: (error: unknown, data: unknown) => void) => void;
+const policies = new WeakMap<Docker, RequestPolicy>();
+const instrumented = new WeakSet<object>();
 
 /**
- * Puts our own `dial` on the client's modem (every dockerode request goes through it): with a
+ * Sets how the requests of `docker` are timed and retried (see `DockerRequestOptions`); the
+ * last factory to set it for a shared client wins.
+ */
+export function setRequestPolicy(docker: Docker, policy: RequestPolicy): void {
+  policies.set(docker, policy);
+}
+
+/**
+ * Puts our own `dial` on the client's modem (every dockerode request goes through it): every
+ * request gets a deadline and, when safe to repeat, retries (engine-requests.ts); with a
  * pending discovery, it waits for the engine to be found and points the modem at it first; with
- * `snapbox:docker:http` on, it logs each request. dockerode objects made before discovery
+ * `snapbox:docker:http` on, it logs each attempt. dockerode objects made before discovery
  * (containers, execs) share this modem, so they follow too.
  */
 function instrument(docker: Docker, origin: Origin, baseOptions: Docker.DockerOptions | undefined): void {
   const discovery = origin.kind === 'discovery' ? origin : undefined;
-  if (discovery === undefined && !httpLog.enabled) return;
   const modem = modemOf(docker) as unknown as { dial: Dial };
+  // A dockerode instance given twice (to two factories) is wrapped once.
+  if (instrumented.has(modem)) return;
+  instrumented.add(modem);
   const fields = modem as unknown as Record<string, unknown>;
   const dial = modem.dial;
-  const send: Dial = httpLog.enabled
+  const logged: Dial = httpLog.enabled
     ? (options, callback) => {
         const started = Date.now();
         // The path before dockerode adds the query: ids and names, never query values.
@@ -91,6 +104,7 @@ function instrument(docker: Docker, origin: Origin, baseOptions: Docker.DockerOp
         });
       }
     : (options, callback) => dial.call(modem, options, callback);
+  const send = guardDial(logged, () => policies.get(docker) ?? defaultRequestPolicy);
   if (discovery === undefined) {
     modem.dial = send;
     return;
@@ -128,7 +142,10 @@ function instrument(docker: Docker, origin: Origin, baseOptions: Docker.DockerOp
  * engine-discovery.ts): no I/O happens here.
  */
 export function resolveDocker(connection: DockerConnection | SerializedConnection | undefined): Docker {
-  if (connection instanceof Docker) return connection;
+  if (connection instanceof Docker) {
+    instrument(connection, { kind: 'explicit' }, undefined);
+    return connection;
+  }
   const options = connection as Docker.DockerOptions | undefined;
   if (options?.socketPath === undefined && options?.host === undefined) {
     const dockerHost = process.env.DOCKER_HOST;
@@ -202,6 +219,17 @@ export function describeEndpoint(docker: Docker): string {
     return `${scheme}://${user}${modem.host}${modem.port ? `:${modem.port}` : ''}`;
   }
   return 'the engine snapbox looks for on first use';
+}
+
+/**
+ * True when the engine runs on this machine: a unix socket, or a tcp address on loopback. Its
+ * published ports are then reached on loopback.
+ */
+export function isLocalEngine(docker: Docker): boolean {
+  const modem = modemOf(docker);
+  if (modem.host === undefined) return true;
+  if (modem.protocol === 'ssh') return false;
+  return /^(?:localhost|127(?:\.\d+){3}|::1|\[::1\])$/i.test(modem.host);
 }
 
 const pemToString = (value: unknown): string | undefined =>

@@ -1,16 +1,8 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  BackendUnavailableError,
-  ExecTimeoutError,
-  ImageBuildError,
-  ImageNotFoundError,
-  NotASnapshotError,
-  SnapshotNotFoundError,
-  snapboxLabels,
-  UnsupportedCapabilityError,
-} from '@snapbox/core';
+import { ExecTimeoutError } from '@snapbox/core';
+import { debianImage, tinyImage } from '@snapbox/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createDockerFactory,
@@ -22,13 +14,19 @@ import {
   prune,
 } from './index.js';
 import { engine, imageExists, removeSessionBuilds, sessionLeftovers } from './test-support/engine.js';
-import { debianImage, tinyImage } from './test-support/fixtures.js';
+import { describeEngineSuite } from './test-support/engine-suite.js';
+import { localEngine } from './test-support/other-engines.js';
 
+// What every engine must do, on the local one. The cleanup part runs in session-cleanup.test.ts,
+// and snapshot-chain.test.ts flattens a far deeper lineage than the suite's flattening part.
+describeEngineSuite(localEngine(), { parts: ['processes', 'snapshots', 'images'] });
+
+// What only the local engine is asked for: the rest of this file.
 const factory = createDockerFactory();
 const started: DockerContainer[] = [];
-async function start(container: DockerContainer, env?: Record<string, string>): Promise<DockerContainer> {
+async function start(container: DockerContainer): Promise<DockerContainer> {
   started.push(container);
-  await container.start(env === undefined ? undefined : { env });
+  await container.start();
   return container;
 }
 
@@ -43,8 +41,13 @@ afterAll(async () => {
   await removeSessionBuilds();
 });
 
-describe('processes', () => {
-  it('kills background, nohup and setsid children of a timed-out command and leaves no zombie', async () => {
+describe('processes on Debian, seen by ps', () => {
+  async function ps(box: DockerContainer): Promise<string[]> {
+    const listing = await box.exec(['ps', '-eo', 'stat=,args=']);
+    return listing.stdout.split('\n').filter((line) => line.trim() !== '');
+  }
+
+  it('a timed-out command leaves no child and no zombie, and docker-init reaps orphans', async () => {
     const box = await start(factory.fromImage({ image: debianImage }));
     const error = await box
       .exec('setsid sleep 300 & nohup sleep 301 >/dev/null 2>&1 & (sleep 302 &); echo spawned; sleep 303', {
@@ -53,27 +56,13 @@ describe('processes', () => {
       .catch((e: unknown) => e);
     expect(ExecTimeoutError.isInstance(error)).toBe(true);
     expect((error as ExecTimeoutError).result.stdout).toBe('spawned\n');
-    const ps = await box.exec(['ps', '-eo', 'stat=,args=']);
-    const lines = ps.stdout.split('\n').filter((line) => line.trim() !== '');
-    expect(lines.filter((line) => /sleep 30[0-3]/.test(line))).toEqual([]);
-    expect(lines.filter((line) => line.trim().startsWith('Z'))).toEqual([]);
-  });
+    const afterTimeout = await ps(box);
+    expect(afterTimeout.filter((line) => /sleep 30[0-3]/.test(line))).toEqual([]);
+    expect(afterTimeout.filter((line) => line.trim().startsWith('Z'))).toEqual([]);
 
-  it('runs the container under an init process that reaps orphans', async () => {
-    const box = await start(factory.fromImage({ image: debianImage }));
     expect((await box.exec(['cat', '/proc/1/comm'])).stdout.trim()).toBe('docker-init');
     await box.exec('for i in 1 2 3; do (sleep 0.1 &) ; done; sleep 0.5');
-    const zombies = await box.exec(['ps', '-eo', 'stat=']);
-    expect(zombies.stdout.split('\n').filter((line) => line.startsWith('Z'))).toEqual([]);
-  });
-
-  it('returns when the command exits even if a background job keeps its output open', async () => {
-    const box = await start(factory.fromImage({ image: tinyImage }));
-    const began = Date.now();
-    const result = await box.exec('sleep 20 & echo returned');
-    expect(result.stdout).toBe('returned\n');
-    expect(result.exitCode).toBe(0);
-    expect(Date.now() - began).toBeLessThan(10_000);
+    expect((await ps(box)).filter((line) => line.trim().startsWith('Z'))).toEqual([]);
   });
 
   it('uses bash -lc for strings (login shell, bash features)', async () => {
@@ -85,37 +74,15 @@ describe('processes', () => {
   });
 });
 
-describe('snapshots on the engine', () => {
-  it('labels snapshots as ours with session, owner and lineage, and keeps the image config but not the start env', async () => {
-    const dir = join(scratch, 'config');
-    await mkdir(dir, { recursive: true });
-    await writeFile(
-      join(dir, 'Dockerfile'),
-      `FROM ${tinyImage}\nENV IMAGE_VAR=from-image\nWORKDIR /srv\nCMD ["/bin/sh", "-c", "echo image-cmd"]\nLABEL team=research\n`,
-    );
-    const box = await start(factory.fromDockerfile({ dockerfilePath: join(dir, 'Dockerfile') }), {
-      API_TOKEN: 'secret-value',
-    });
-    expect((await box.exec('pwd; echo $IMAGE_VAR $API_TOKEN')).stdout).toBe('/srv\nfrom-image secret-value\n');
+describe('snapshots on the local engine', () => {
+  it("a container's own labels go with its snapshots, beside its image's, and the listings show them", async () => {
+    // The first snapshot's image carries `team` (a label of the container it was taken from);
+    // the container restored from it adds `com.example.run` of its own.
+    const box = await start(factory.fromImage({ image: tinyImage, labels: { team: 'research' } }));
     const first = await box.snapshot();
-    const info = await engine.getImage(first).inspect();
-    const labels = info.Config.Labels ?? {};
-    expect(labels[snapboxLabels.managed]).toBe('true');
-    expect(labels[snapboxLabels.kind]).toBe('snapshot');
-    expect(labels[snapboxLabels.ownerPid]).toBe(String(process.pid));
-    expect(labels[snapboxLabels.keep]).toBe('false');
-    expect(labels.team).toBe('research');
-    expect(info.Config.Env).toContain('IMAGE_VAR=from-image');
-    expect(JSON.stringify(info.Config)).not.toContain('secret-value');
-    expect(info.Config.WorkingDir).toBe('/srv');
-    expect(info.Config.Cmd).toEqual(['/bin/sh', '-c', 'echo image-cmd']);
-    expect(info.Config.Entrypoint ?? []).toEqual([]);
-
     const child = await start(box.fromSnapshot(first, { labels: { 'com.example.run': 'r-17' } }));
     const second = await child.snapshot();
     const childLabels = (await engine.getImage(second).inspect()).Config.Labels ?? {};
-    expect(childLabels[snapboxLabels.parentSnapshot]).toBe(first);
-    // The container's own labels go with its snapshot, and listSnapshots shows them.
     expect(childLabels['com.example.run']).toBe('r-17');
     const listed = (await listSnapshots()).find((snapshot) => snapshot.id === second);
     expect(listed?.labels).toMatchObject({ 'com.example.run': 'r-17', team: 'research' });
@@ -125,24 +92,6 @@ describe('snapshots on the engine', () => {
     await child.stop();
     await box.deleteSnapshot(second);
     await box.deleteSnapshot(first);
-  });
-
-  it('refuses to delete an image without our label, even in our repository, and leaves it intact', async () => {
-    const impostor = 'snapbox-snapshot:not-ours';
-    await engine.getImage(tinyImage).tag({ repo: 'snapbox-snapshot', tag: 'not-ours' });
-    try {
-      const box = await start(factory.fromImage({ image: tinyImage }));
-      await expect(box.deleteSnapshot(impostor)).rejects.toSatisfy(NotASnapshotError.isInstance);
-      expect(() => box.deleteSnapshotSync(impostor)).toThrow(/not a snapshot created by snapbox/);
-      await expect(box.deleteSnapshot(tinyImage)).rejects.toSatisfy(NotASnapshotError.isInstance);
-      await expect(box.deleteSnapshot('sha256:0123')).rejects.toSatisfy(NotASnapshotError.isInstance);
-      expect(await imageExists(impostor)).toBe(true);
-      expect(await imageExists(tinyImage)).toBe(true);
-      const restore = box.fromSnapshot(impostor);
-      await expect(restore.start()).rejects.toSatisfy(NotASnapshotError.isInstance);
-    } finally {
-      await engine.getImage(impostor).remove();
-    }
   });
 
   it('runs commands and transfers asked for during a snapshot after it, not into the paused container', async () => {
@@ -168,38 +117,19 @@ describe('snapshots on the engine', () => {
     await box.deleteSnapshot(snapshotId);
   });
 
-  it('reclaims the storage of a snapshot deleted while in use, once the last dependent is gone', async () => {
-    const box = await start(factory.fromImage({ image: tinyImage }));
-    await box.exec('echo data > /payload');
+  it('static constructors honour subclasses, and so does the instance fromSnapshot', async () => {
+    class ResearchBox extends DockerContainer {}
+    const box = ResearchBox.fromImage({ image: tinyImage });
+    expect(box).toBeInstanceOf(ResearchBox);
+    await start(box);
     const snapshotId = await box.snapshot();
-    const imageId = (await engine.getImage(snapshotId).inspect()).Id;
-    const restored = await start(box.fromSnapshot(snapshotId));
-    const grandchild = await restored.snapshot();
+    expect(box.fromSnapshot(snapshotId)).toBeInstanceOf(ResearchBox);
+    expect(ResearchBox.fromSnapshot({ snapshotId })).toBeInstanceOf(ResearchBox);
     await box.deleteSnapshot(snapshotId);
-    expect(await imageExists(snapshotId)).toBe(false);
-    expect(await imageExists(imageId)).toBe(true);
-    await expect(start(box.fromSnapshot(snapshotId))).rejects.toSatisfy(SnapshotNotFoundError.isInstance);
-    expect((await restored.exec('cat /payload')).stdout).toBe('data\n');
-    await restored.stop();
-    expect(await imageExists(imageId)).toBe(true);
-    await box.deleteSnapshot(grandchild);
-    expect(await imageExists(imageId)).toBe(false);
   });
 });
 
-describe('images and resources', () => {
-  it('builds from a Dockerfile honouring .dockerignore', async () => {
-    const dir = join(scratch, 'build');
-    await mkdir(join(dir, 'secrets'), { recursive: true });
-    await writeFile(join(dir, 'kept.txt'), 'kept');
-    await writeFile(join(dir, 'secrets', 'key.pem'), 'private');
-    await writeFile(join(dir, 'notes.log'), 'log');
-    await writeFile(join(dir, '.dockerignore'), 'secrets\n*.log\n');
-    await writeFile(join(dir, 'Dockerfile'), `FROM ${tinyImage}\nCOPY . /ctx/\n`);
-    const box = await start(factory.fromDockerfile({ dockerfilePath: join(dir, 'Dockerfile') }));
-    expect((await box.exec('ls -A /ctx | sort')).stdout).toBe('.dockerignore\nDockerfile\nkept.txt\n');
-  });
-
+describe('the build cache', () => {
   it('lists built images as build cache and prunes the unused ones only when asked', async () => {
     const build = async (name: string) => {
       const dir = join(scratch, name);
@@ -247,67 +177,6 @@ describe('images and resources', () => {
     expect(await imageExists(unusedImage)).toBe(false);
     expect(await imageExists(usedImage)).toBe(true);
     expect((await used.exec('cat /built')).stdout).toBe('cache-used\n');
-  });
-
-  it('reports a failed build with ImageBuildError and the end of the log', async () => {
-    const dir = join(scratch, 'broken');
-    await mkdir(dir, { recursive: true });
-    await writeFile(join(dir, 'Dockerfile'), `FROM ${tinyImage}\nRUN echo about-to-fail && exit 7\n`);
-    const error = await start(factory.fromDockerfile({ dockerfilePath: join(dir, 'Dockerfile') })).catch(
-      (e: unknown) => e,
-    );
-    expect(ImageBuildError.isInstance(error)).toBe(true);
-    expect((error as ImageBuildError).logTail).toContain('about-to-fail');
-    expect((error as Error).message).toMatch(/exit code: 7|returned a non-zero code: 7/);
-    const missing = await start(factory.fromDockerfile({ dockerfilePath: join(dir, 'nope', 'Dockerfile') })).catch(
-      (e: unknown) => e,
-    );
-    expect(ImageBuildError.isInstance(missing)).toBe(true);
-  });
-
-  it('says clearly that a missing image could not be pulled', async () => {
-    const error = await start(factory.fromImage({ image: 'snapbox-test/does-not-exist:1' })).catch((e: unknown) => e);
-    expect(ImageNotFoundError.isInstance(error)).toBe(true);
-    expect((error as Error).message).toMatch(/pulling it failed/);
-    const never = createDockerFactory({ pull: 'never' });
-    const refused = await start(never.fromImage({ image: 'snapbox-test/does-not-exist:1' })).catch((e: unknown) => e);
-    expect((refused as Error).message).toMatch(/pulling is disabled/);
-  });
-
-  it('maps cpu and memory to the engine and rejects what it cannot enforce', async () => {
-    const box = await start(factory.fromImage({ image: tinyImage, resources: { cpu: 0.5, memoryMiB: 256 } }));
-    const info = await engine.getContainer(box.id as string).inspect();
-    expect(info.HostConfig.NanoCpus).toBe(500_000_000);
-    expect(info.HostConfig.Memory).toBe(256 * 1024 * 1024);
-    expect(info.HostConfig.Init).toBe(true);
-    const disk = await start(factory.fromImage({ image: tinyImage, resources: { diskGiB: 1 } })).catch(
-      (e: unknown) => e,
-    );
-    expect(UnsupportedCapabilityError.isInstance(disk)).toBe(true);
-    expect((disk as Error).message).toMatch(/diskGiB/);
-    const gpu = await start(factory.fromImage({ image: tinyImage, resources: { gpu: 1 } })).catch((e: unknown) => e);
-    expect(UnsupportedCapabilityError.isInstance(gpu)).toBe(true);
-  });
-
-  it('names the socket it tried when the engine is unreachable', async () => {
-    const offline = createDockerFactory({ docker: { socketPath: '/tmp/snapbox-no-engine.sock' } });
-    const error = await offline
-      .fromImage({ image: tinyImage })
-      .start()
-      .catch((e: unknown) => e);
-    expect(BackendUnavailableError.isInstance(error)).toBe(true);
-    expect((error as Error).message).toContain('/tmp/snapbox-no-engine.sock');
-  });
-
-  it('static constructors honour subclasses, and so does the instance fromSnapshot', async () => {
-    class ResearchBox extends DockerContainer {}
-    const box = ResearchBox.fromImage({ image: tinyImage });
-    expect(box).toBeInstanceOf(ResearchBox);
-    await start(box);
-    const snapshotId = await box.snapshot();
-    expect(box.fromSnapshot(snapshotId)).toBeInstanceOf(ResearchBox);
-    expect(ResearchBox.fromSnapshot({ snapshotId })).toBeInstanceOf(ResearchBox);
-    await box.deleteSnapshot(snapshotId);
   });
 });
 

@@ -2,10 +2,20 @@ import type { ContainerOptions, SnapshotableContainerFactory } from '@snapbox/co
 import { assertNonEmptyString } from '@snapbox/core';
 import type Docker from 'dockerode';
 import { type DockerBackendOptions, resolveBackend } from './docker-backend.js';
-import { DockerContainer } from './docker-container.js';
+import { DockerContainer, type DockerContainerExtras } from './docker-container.js';
 
-/** A factory of Docker containers sharing one engine connection and snapshot repository. */
+/**
+ * A factory of Docker containers sharing one engine connection and snapshot repository. Its
+ * methods take the contract's options plus {@link DockerContainerExtras} (a per-container
+ * `hostConfig`).
+ */
 export interface DockerFactory extends SnapshotableContainerFactory<DockerContainer> {
+  /** A container that starts from an image on the engine (pulled when missing, if a registry answers). */
+  fromImage(options: { image: string } & ContainerOptions & DockerContainerExtras): DockerContainer;
+  /** A container from the image built from a Dockerfile (context: its folder, `.dockerignore` honoured). */
+  fromDockerfile(options: { dockerfilePath: string } & ContainerOptions & DockerContainerExtras): DockerContainer;
+  /** A container that starts from a snapshot of this engine. */
+  fromSnapshot(options: { snapshotId: string } & ContainerOptions & DockerContainerExtras): DockerContainer;
   /** The dockerode client every container of this factory uses. */
   readonly docker: Docker;
   /** The repository snapshot images go to. */
@@ -30,15 +40,15 @@ export function createDockerFactory(options: DockerBackendOptions = {}): DockerF
   return {
     docker: backend.docker,
     snapshotRepository: backend.repository,
-    fromImage({ image, ...rest }: { image: string } & ContainerOptions) {
+    fromImage({ image, ...rest }) {
       assertNonEmptyString(image, 'image');
       return DockerContainer.create({ kind: 'image', image }, rest, backend);
     },
-    fromDockerfile({ dockerfilePath, ...rest }: { dockerfilePath: string } & ContainerOptions) {
+    fromDockerfile({ dockerfilePath, ...rest }) {
       assertNonEmptyString(dockerfilePath, 'dockerfilePath');
       return DockerContainer.create({ kind: 'dockerfile', dockerfilePath }, rest, backend);
     },
-    fromSnapshot({ snapshotId, ...rest }: { snapshotId: string } & ContainerOptions) {
+    fromSnapshot({ snapshotId, ...rest }) {
       assertNonEmptyString(snapshotId, 'snapshotId');
       return DockerContainer.create({ kind: 'snapshot', snapshotId }, rest, backend);
     },

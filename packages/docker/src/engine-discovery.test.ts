@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { BackendUnavailableError } from '@snapbox/core';
+import { tinyImage } from '@snapbox/test-support';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { describeEndpoint, discoveredSource, resolveDocker } from './docker-connection.js';
 import { createDockerFactory } from './docker-factory.js';
@@ -16,7 +17,6 @@ import {
   discoveryEnvironment,
   type SystemSockets,
 } from './engine-discovery.js';
-import { tinyImage } from './test-support/fixtures.js';
 
 /**
  * A stand-in engine on a real socket: answers `/_ping` with `OK` (or never, or with a 404) and

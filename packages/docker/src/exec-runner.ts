@@ -22,12 +22,28 @@ const drainGraceMs = 500;
 /** How often to ask the engine whether the main process is still running. */
 const pollIntervalMs = 500;
 
+/**
+ * A Docker exec result: the contract's, plus whether the kernel's out-of-memory killer ended
+ * the command.
+ */
+export interface DockerExecResult extends ExecResult {
+  /**
+   * True when the command was SIGKILLed (exit code 137) and the container's memory cgroup
+   * counted a new out-of-memory kill meanwhile: the command (or a child) used more than
+   * `resources.memoryMiB`. Absent otherwise. With several commands running at once, the kill
+   * is reported on the first that ends with 137.
+   */
+  oomKilled?: boolean;
+}
+
 export interface RunExecRequest {
   docker: Docker;
   containerId: string;
   argv: readonly string[];
   env: Record<string, string>;
   workdir: string | undefined;
+  /** Overrides the container's user for this command. */
+  user?: string | undefined;
   options: ExecOptions;
   /** The command as the caller wrote it, for messages. */
   command: string | readonly string[];
@@ -46,9 +62,10 @@ export async function runExec(request: RunExecRequest): Promise<ExecResult> {
       options,
       collector,
       drainMs: drainGraceMs,
-      run: async () => {
+      run: async (launched) => {
         const exec = await startExec(request, marker);
         stream = exec.stream;
+        launched();
         return await followExec(exec.exec, exec.stream, collector, () => finished, request);
       },
       kill: () => {
@@ -57,7 +74,7 @@ export async function runExec(request: RunExecRequest): Promise<ExecResult> {
           request.containerId.slice(0, 12),
           brief(describeCommand(request.command)),
         );
-        return killMarked(docker, request.containerId, marker).catch((error: unknown) => {
+        return killMarked(docker, request.containerId, marker, request.user).catch((error: unknown) => {
           throw new Error(
             `${error instanceof Error ? error.message : String(error)}; snapbox needs sh and grep in the image to kill commands`,
             { cause: error },
@@ -81,6 +98,7 @@ async function startExec(request: RunExecRequest, marker: string): Promise<{ exe
       Cmd: [...request.argv],
       Env: env,
       ...(request.workdir === undefined ? {} : { WorkingDir: request.workdir }),
+      ...(request.user === undefined ? {} : { User: request.user }),
       AttachStdout: true,
       AttachStderr: true,
       AttachStdin: false,
@@ -173,8 +191,18 @@ async function exitCodeOf(exec: Docker.Exec): Promise<number> {
 /** How long the kill script may take before the kill is reported as failed. */
 const killTimeoutMs = 15_000;
 
-/** Kills every process in the container that carries `marker` (see core's `killMarkedCommand`). */
-export async function killMarked(docker: Docker, containerId: string, marker: string): Promise<void> {
+/**
+ * Kills every process in the container that carries `marker` (see core's `killMarkedCommand`),
+ * as the user the command ran as (`undefined`: the container's): only that user may read their
+ * environment and signal them, since even root in the container holds no capabilities when the
+ * container runs as another user.
+ */
+export async function killMarked(
+  docker: Docker,
+  containerId: string,
+  marker: string,
+  user?: string | undefined,
+): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(
@@ -183,15 +211,21 @@ export async function killMarked(docker: Docker, containerId: string, marker: st
     );
   });
   try {
-    await Promise.race([runKillScript(docker, containerId, marker), deadline]);
+    await Promise.race([runKillScript(docker, containerId, marker, user), deadline]);
   } finally {
     clearTimeout(timer);
   }
 }
 
-async function runKillScript(docker: Docker, containerId: string, marker: string): Promise<void> {
+async function runKillScript(
+  docker: Docker,
+  containerId: string,
+  marker: string,
+  user: string | undefined,
+): Promise<void> {
   const exec = await docker.getContainer(containerId).exec({
     Cmd: killMarkedCommand(marker),
+    ...(user === undefined ? {} : { User: user }),
     AttachStdout: true,
     AttachStderr: true,
   });
@@ -230,4 +264,33 @@ export class FrameDemuxer {
       this.#emit(type === 2 ? 'stderr' : 'stdout', payload);
     }
   }
+}
+
+/**
+ * The out-of-memory kills the container's memory cgroup has counted (`oom_kill` of cgroup v2's
+ * memory.events, or of v1's memory.oom_control, as the container sees its own cgroup).
+ */
+export async function readOomKills(docker: Docker, containerId: string): Promise<number | undefined> {
+  const exec = await docker.getContainer(containerId).exec({
+    Cmd: [
+      'sh',
+      '-c',
+      'cat /sys/fs/cgroup/memory.events 2>/dev/null || cat /sys/fs/cgroup/memory/memory.oom_control 2>/dev/null',
+    ],
+    AttachStdout: true,
+    AttachStderr: true,
+  });
+  const stream = (await exec.start({ hijack: true, stdin: false })) as Duplex;
+  const chunks: Buffer[] = [];
+  const demux = new FrameDemuxer((name, payload) => {
+    if (name === 'stdout') chunks.push(payload);
+  });
+  stream.on('data', (chunk: Buffer) => demux.push(chunk));
+  await new Promise<void>((resolve) => {
+    stream.once('end', resolve);
+    stream.once('close', resolve);
+    stream.once('error', () => resolve());
+  });
+  const match = /^oom_kill (\d+)$/m.exec(Buffer.concat(chunks).toString('utf8'));
+  return match?.[1] === undefined ? undefined : Number(match[1]);
 }

@@ -1,9 +1,9 @@
 import { mkdtemp, open, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { tinyImage } from '@snapbox/test-support';
 import { afterAll, expect, it } from 'vitest';
 import { createDockerFactory } from './index.js';
-import { tinyImage } from './test-support/fixtures.js';
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;

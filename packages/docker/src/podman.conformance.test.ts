@@ -1,7 +1,7 @@
 import { describeContainerConformance } from '@snapbox/conformance';
+import { tinyImage } from '@snapbox/test-support';
 import { createDockerFactory } from './index.js';
 import { describeEngineSuite } from './test-support/engine-suite.js';
-import { tinyImage } from './test-support/fixtures.js';
 import { podmanEngine } from './test-support/other-engines.js';
 
 // Podman's Docker-compatible API (scripts/ensure-podman.sh starts it; a failure fails this file).

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeContainerConformance } from '@snapbox/conformance';
 import { BackendUnavailableError, ExecAbortedError, ExecTimeoutError } from '@snapbox/core';
+import { tinyImage } from '@snapbox/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDockerFactory, type DockerContainer } from './index.js';
 import { describeEngineSuite } from './test-support/engine-suite.js';
-import { tinyImage } from './test-support/fixtures.js';
 import { sshEngine, withSshAgent } from './test-support/other-engines.js';
 
 // The local dockerd through an sshd on loopback (scripts/ensure-remote-engines.sh starts it; a

@@ -1,5 +1,6 @@
 import {
   type ResourceOwner as CoreResourceOwner,
+  inRemovalOrder,
   isSelectedForPrune,
   ownerFromLabels,
   snapboxLabels,
@@ -274,7 +275,7 @@ export async function prune(options: PruneOptions = {}): Promise<PruneReport> {
     );
   }
   // Newest first: a child snapshot goes before its parent, so parents are freed at once.
-  const ordered = [...snapshots].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
+  const ordered = inRemovalOrder(snapshots);
   for (const snapshot of ordered) {
     options.onProgress?.({ kind: 'snapshot', id: snapshot.id ?? snapshot.imageId, index: index++, total });
     try {

@@ -38,6 +38,8 @@ export class SessionTracker {
   readonly #useWatchdog: boolean;
   #registration: { unregister(): void } | undefined;
   #watchdog: ChildProcess | undefined;
+  /** Container creates on their way to the engine. */
+  #creating = 0;
   /** A snapshot was deleted while in use: its storage waits for the last dependent. */
   reclaimPending = false;
   /**
@@ -50,6 +52,22 @@ export class SessionTracker {
     this.docker = docker;
     this.repository = repository;
     this.#useWatchdog = options.watchdog;
+  }
+
+  /**
+   * A container create is about to be sent: the watchdog must run before the engine makes the
+   * container, or a SIGKILL while the request is on its way would leave it with no one to remove
+   * it. {@link endCreate} follows, once the container is tracked or the create failed.
+   */
+  beginCreate(): void {
+    this.#creating++;
+    this.#arm();
+  }
+
+  /** The create announced by {@link beginCreate} is over. */
+  endCreate(): void {
+    this.#creating--;
+    this.#disarmIfIdle();
   }
 
   trackContainer(id: string): void {
@@ -134,7 +152,9 @@ export class SessionTracker {
   }
 
   #disarmIfIdle(): void {
-    if (this.#containers.size + this.#snapshots.size === 0 && !this.reclaimPending) this.#disarm();
+    if (this.#containers.size + this.#snapshots.size === 0 && this.#creating === 0 && !this.reclaimPending) {
+      this.#disarm();
+    }
   }
 
   #disarm(): void {

@@ -1,8 +1,8 @@
 import { snapboxLabels } from '@snapbox/core';
+import { tinyImage } from '@snapbox/test-support';
 import { expect, it } from 'vitest';
 import { createDockerFactory, type DockerContainer } from './index.js';
 import { engine, sessionLeftovers } from './test-support/engine.js';
-import { tinyImage } from './test-support/fixtures.js';
 
 const generations = 300;
 

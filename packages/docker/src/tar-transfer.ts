@@ -28,19 +28,41 @@ interface PackEntry {
   mode: number;
   size: number;
   mtime: Date;
+  /** Give the entry to the container's user (false for a folder that may already exist, like `/tmp`). */
+  owned?: boolean;
 }
 
-async function putEntries(docker: Docker, containerId: string, entries: readonly PackEntry[]): Promise<void> {
+/** The numeric user and group that uploaded files belong to (the container's `user`). */
+export interface FileOwner {
+  uid: number;
+  gid: number;
+}
+
+async function putEntries(
+  docker: Docker,
+  containerId: string,
+  entries: readonly PackEntry[],
+  owner: FileOwner | undefined,
+): Promise<void> {
   if (entries.length === 0) return;
   const pack = tar.pack();
+  const ownerOf = (entry: PackEntry) =>
+    owner === undefined || entry.owned === false ? {} : { uid: owner.uid, gid: owner.gid };
   const feed = (async () => {
     for (const entry of entries) {
       const name = entry.remotePath.replace(/^\/+/, '');
       if (entry.localPath === undefined) {
-        pack.entry({ name, type: 'directory', mode: entry.mode, mtime: entry.mtime });
+        pack.entry({ name, type: 'directory', mode: entry.mode, mtime: entry.mtime, ...ownerOf(entry) });
         continue;
       }
-      const sink = pack.entry({ name, type: 'file', size: entry.size, mode: entry.mode, mtime: entry.mtime });
+      const sink = pack.entry({
+        name,
+        type: 'file',
+        size: entry.size,
+        mode: entry.mode,
+        mtime: entry.mtime,
+        ...ownerOf(entry),
+      });
       await pipeline(createReadStream(entry.localPath), sink);
     }
     pack.finalize();
@@ -54,7 +76,12 @@ async function putEntries(docker: Docker, containerId: string, entries: readonly
   }
 }
 
-export async function uploadFiles(docker: Docker, containerId: string, files: readonly FileTransfer[]): Promise<void> {
+export async function uploadFiles(
+  docker: Docker,
+  containerId: string,
+  files: readonly FileTransfer[],
+  owner?: FileOwner,
+): Promise<void> {
   const entries: PackEntry[] = [];
   for (const [index, file] of files.entries()) {
     const info = await stat(file.localPath).catch(() => undefined);
@@ -72,7 +99,17 @@ export async function uploadFiles(docker: Docker, containerId: string, files: re
       mtime: info.mtime,
     });
   }
-  await putEntries(docker, containerId, entries);
+  await putEntries(docker, containerId, entries, owner);
+}
+
+/** Creates one folder (parents as the engine makes them: root's, mode 0755), owned by `owner` when given. */
+export async function makeDirectory(
+  docker: Docker,
+  containerId: string,
+  remoteDir: string,
+  owner: FileOwner | undefined,
+): Promise<void> {
+  await putEntries(docker, containerId, [{ remotePath: remoteDir, mode: 0o755, size: 0, mtime: new Date() }], owner);
 }
 
 export async function uploadDirectory(
@@ -80,12 +117,13 @@ export async function uploadDirectory(
   containerId: string,
   localDir: string,
   remoteDir: string,
+  owner?: FileOwner,
 ): Promise<void> {
   const tree = await listLocalTree(localDir);
   const root = resolve(localDir);
   const rootInfo = await stat(root);
   const entries: PackEntry[] = [
-    { remotePath: remoteDir, mode: rootInfo.mode & 0o7777, size: 0, mtime: rootInfo.mtime },
+    { remotePath: remoteDir, mode: rootInfo.mode & 0o7777, size: 0, mtime: rootInfo.mtime, owned: false },
   ];
   for (const dir of tree.directories) {
     const info = await stat(join(root, dir));
@@ -102,7 +140,7 @@ export async function uploadDirectory(
       mtime: info.mtime,
     });
   }
-  await putEntries(docker, containerId, entries);
+  await putEntries(docker, containerId, entries, owner);
 }
 
 async function getArchive(

@@ -29,19 +29,32 @@ function ownerAlive(): boolean {
   }
 }
 
+/**
+ * A request the owner sent just before it died (a container create, a commit) is still carried
+ * out by the engine, seconds later on a loaded one: sweep for a while, and until the engine has
+ * been quiet for two rounds.
+ */
+const sweepForMs = 10_000;
+const sweepAtMostMs = 60_000;
+
 async function sweep(): Promise<void> {
   const docker = resolveDocker(order.connection);
-  // Twice: a container being created at the moment of death may appear a little later.
-  for (let round = 0; round < 2; round++) {
+  const started = Date.now();
+  let quietRounds = 0;
+  while (Date.now() - started < sweepAtMostMs && (Date.now() - started < sweepForMs || quietRounds < 2)) {
     const resources = await findSessionResources(docker, order.session);
-    const report = await removeAll(docker, order.repository, order.session, resources);
-    log(
-      'watchdog: removed %d container(s) and %d snapshot(s) of session %s%s',
-      report.removedContainers,
-      report.deletedSnapshots,
-      order.session,
-      report.errors.length > 0 ? `; failed: ${report.errors.join('; ')}` : '',
-    );
+    const found = resources.containers.length + resources.snapshots.length;
+    quietRounds = found === 0 ? quietRounds + 1 : 0;
+    if (found > 0) {
+      const report = await removeAll(docker, order.repository, order.session, resources);
+      log(
+        'watchdog: removed %d container(s) and %d snapshot(s) of session %s%s',
+        report.removedContainers,
+        report.deletedSnapshots,
+        order.session,
+        report.errors.length > 0 ? `; failed: ${report.errors.join('; ')}` : '',
+      );
+    }
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
 }

@@ -1,11 +1,12 @@
 import { currentSession, snapboxLabels } from '@snapbox/core';
 import { createDockerFactory } from '@snapbox/docker';
+import { leftovers, removeLabelled, tinyImage } from '@snapbox/test-support';
 import { afterAll, describe, expect, it } from 'vitest';
 import { goExplore } from './go-explore.js';
 import { replay } from './replay.js';
 import type { GoExploreTask } from './task.js';
 
-const image = 'snapbox-fixture/tiny:1';
+const image = tinyImage;
 const code = '213';
 
 // A combination lock in bash: the right digit advances, a wrong one resets on a draw from an
@@ -53,16 +54,11 @@ const task: GoExploreTask<number, number> = {
 
 describe('goExplore on Docker', () => {
   const factory = createDockerFactory({ pull: 'never' });
-  const ours: Record<string, string[]> = { label: [`${snapboxLabels.session}=${currentSession().id}`] };
+  const ours = [`${snapboxLabels.session}=${currentSession().id}`];
 
   afterAll(async () => {
     // Leave nothing behind even if an assertion failed half-way.
-    const images = await factory.docker.listImages({ all: true, filters: ours });
-    for (const leftover of images)
-      await factory.docker
-        .getImage(leftover.Id)
-        .remove({ force: true })
-        .catch(() => {});
+    await removeLabelled(factory.docker, ours);
   });
 
   it('opens a small lock with two workers, replays it, and leaves no container or image', async () => {
@@ -91,9 +87,6 @@ describe('goExplore on Docker', () => {
     expect(check).toMatchObject({ score: code.length, cell: String(code.length), done: true });
     expect(check.inspection).toMatch(new RegExp(`^${code.length} `));
 
-    const containers = await factory.docker.listContainers({ all: true, filters: ours });
-    const images = await factory.docker.listImages({ all: true, filters: ours });
-    expect(containers).toEqual([]);
-    expect(images).toEqual([]);
+    expect(await leftovers(factory.docker, ours)).toEqual({ containers: [], images: [] });
   });
 });

@@ -66,7 +66,8 @@ function backendOf(value: unknown): string | undefined {
 export function resolveEnvironment(options: EnvironmentOptions, requireSnapshots = true): Environment {
   const { factory, root, image, dockerfilePath } = options;
   const containerOptions = options.containerOptions ?? {};
-  assertContainerOptions(containerOptions);
+  // Only the shape is checked here: what the backend supports, its factory decides.
+  assertContainerOptions(containerOptions, { network: true, user: true, ports: true, pids: true });
   if ((containerOptions as ContainerOptions).name !== undefined) {
     throw new InvalidArgumentError({
       argument: 'containerOptions.name',

@@ -6,5 +6,6 @@ export {
   type MemoryExecHandlerResult,
   type MemoryFactory,
   type MemoryFactoryOptions,
+  memorySupportedOptions,
 } from './memory-container.js';
 export type { MemorySnapshotInfo } from './memory-session.js';

@@ -43,6 +43,9 @@ describeContainerConformance({
     },
   },
   unsupported: {
+    hostNetwork: 'a memory container has no network at all, so none that could reach this machine',
+    pids: 'the memory shell has no processes to limit',
+    ports: 'the memory shell has no sockets',
     resources: {
       cpu: 'the memory backend runs nothing real to limit',
       memoryMiB: 'the memory backend runs nothing real to limit',
@@ -534,5 +537,80 @@ describe('memory backend specifics', () => {
     await container.downloadFile('/tmp/two-lines', join(local, 'deep', 'er', 'two-lines'));
     expect(await readFile(join(local, 'deep', 'er', 'two-lines'), 'utf8')).toBe('a\nb');
     await container.stop();
+  });
+
+  describe('sandbox options', () => {
+    const images = {
+      'memory:users': {
+        files: {
+          '/etc/passwd': 'root:x:0:0:root:/root:/bin/bash\nagent:x:1000:1000:agent:/home/agent:/bin/bash\n',
+          '/etc/group': 'root:x:0:\nagent:x:1000:\nstaff:x:50:\n',
+        },
+      },
+    };
+
+    it('runs commands as the user, by name or number, with its home; ExecOptions.user overrides it', async () => {
+      const factory = createMemoryFactory({ images });
+      const named = factory.fromImage({ image: 'memory:users', user: 'agent' });
+      await named.start();
+      expect((await named.exec('id; whoami; echo $HOME')).stdout).toBe(
+        'uid=1000(agent) gid=1000(agent) groups=1000(agent)\nagent\n/home/agent\n',
+      );
+      expect((await named.exec('id -un', { user: 'root' })).stdout).toBe('root\n');
+      expect((await named.exec(['id', '-g'], { user: 'agent:staff' })).stdout).toBe('50\n');
+      const numeric = factory.fromImage({ image: 'memory:users', user: '4242:50' });
+      await numeric.start();
+      const unnamed = await numeric.exec('id -u; id -gn; whoami');
+      expect(unnamed.stdout).toBe('4242\nstaff\n');
+      expect(unnamed.stderr).toBe('whoami: cannot find name for user ID 4242\n');
+      expect(numeric.user).toBe('4242:50');
+      await Promise.all([named.stop(), numeric.stop()]);
+    });
+
+    it('refuses a user name the image does not know, at start and per exec', async () => {
+      const factory = createMemoryFactory({ images });
+      const unknown = factory.fromImage({ image: 'memory:users', user: 'ghost' });
+      const error = await unknown.start().catch((e: unknown) => e);
+      expect(InvalidArgumentError.isInstance(error)).toBe(true);
+      expect((error as InvalidArgumentError).argument).toBe('user');
+      expect(unknown.state).toBe('created'); // a failed start may be retried
+      const container = await started(factory);
+      await expect(container.exec('id', { user: 'ghost' })).rejects.toThrow(/options\.user.*ghost/);
+      await expect(container.exec('id', { user: 'agent:nogroup' })).rejects.toThrow(/no group "agent"|options\.user/);
+      await container.stop();
+    });
+
+    it("takes network 'none' (it has no network anyway) and refuses ports and pids", async () => {
+      const factory = createMemoryFactory();
+      const offline = factory.fromImage({ image: 'memory:base', network: 'none' });
+      expect(offline.network).toBe('none');
+      expect(() => factory.fromImage({ image: 'memory:base', ports: [80] })).toThrow(
+        /ports is not supported on the memory backend/,
+      );
+      expect(() => factory.fromImage({ image: 'memory:base', resources: { pids: 5 } })).toThrow(
+        /resources\.pids is not supported on the memory backend/,
+      );
+      await offline.start();
+      await expect(offline.endpoint(80)).rejects.toThrow(/ports is not supported on the memory backend/);
+      await offline.stop();
+    });
+
+    it('reports each Dockerfile instruction and each line a RUN prints, with the steps', async () => {
+      const path = join(local, 'Progress');
+      await writeFile(path, 'FROM memory:base\nENV A=1\nRUN echo one; printf "two"\n');
+      const events: Array<{ phase: string; message: string; done?: number; total?: number }> = [];
+      const container = createMemoryFactory().fromDockerfile({ dockerfilePath: path });
+      await container.start({ onProgress: (event) => events.push(event) });
+      expect(events.filter((event) => event.phase === 'build')).toEqual([
+        { phase: 'build', message: 'Step 1/3 : FROM memory:base', done: 0, total: 3 },
+        { phase: 'build', message: 'Step 2/3 : ENV A=1', done: 1, total: 3 },
+        { phase: 'build', message: 'Step 3/3 : RUN echo one; printf "two"', done: 2, total: 3 },
+        { phase: 'build', message: 'one', done: 2, total: 3 },
+        { phase: 'build', message: 'two', done: 2, total: 3 },
+        { phase: 'build', message: 'built in memory (3 instructions)', done: 3, total: 3 },
+      ]);
+      expect(events.at(-1)?.phase).toBe('start');
+      await container.stop();
+    });
   });
 });

@@ -8,7 +8,7 @@ import {
   assertExecOptions,
   assertFileTransfers,
   assertNonEmptyString,
-  assertOptionalStringRecord,
+  assertStartOptions,
   BaseContainer,
   type ContainerOptions,
   type ContainerState,
@@ -18,19 +18,25 @@ import {
   type ExecResult,
   type FileTransfer,
   InvalidArgumentError,
+  type NetworkMode,
   RemotePathNotFoundError,
   type RemoteTree,
   type Resources,
   resolveInsideLocalRoot,
   runExecWithDeadline,
+  runStartWithDeadline,
   type SnapshotableContainer,
   type SnapshotableContainerFactory,
   type SnapshotOptions,
+  type StartContext,
+  type StartOptions,
+  type SupportedOptions,
   UnsupportedCapabilityError,
 } from '@snapbox/core';
 import { FsError, fileContent, type MemoryFileTree } from './memory-file-tree.js';
 import { MemorySession, type MemorySnapshotInfo, type MemorySource } from './memory-session.js';
-import { type Fd, MiniShell, type ShellRuntime } from './mini-shell.js';
+import { type ResolvedUser, resolveUser } from './memory-user.js';
+import { type Fd, MiniShell, rootUser, type ShellRuntime } from './mini-shell.js';
 import { type ByteSink, ByteSource, decodeUtf8, KilledError, KillSwitch, utf8 } from './shell-streams.js';
 import { parseScript } from './shell-syntax.js';
 
@@ -194,6 +200,19 @@ export interface MemoryFactory extends SnapshotableContainerFactory<MemoryContai
 
 const defaultPath = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
+/**
+ * What the memory backend takes of the options a backend may lack: `user` (what `id` and
+ * `whoami` print; nothing checks permissions) and `network: 'none'` (it has no network at all).
+ * `ports` are refused (it has no sockets), and so is `resources.pids` (no processes to limit)
+ * unless the factory records resources (`resources: 'record'`).
+ */
+export const memorySupportedOptions: SupportedOptions = { backend: 'memory', network: true, user: true };
+
+/** {@link memorySupportedOptions} for a factory that records resources or refuses them. */
+function supportedBy(session: MemorySession): SupportedOptions {
+  return session.resources === 'record' ? { ...memorySupportedOptions, pids: true } : memorySupportedOptions;
+}
+
 /** One `exec` and the background jobs it started: what a kill (timeout, abort, stop) stops. */
 class ProcessGroup {
   readonly kill = new KillSwitch();
@@ -252,6 +271,10 @@ export class MemoryContainer extends BaseContainer implements SnapshotableContai
   readonly labels: Readonly<Record<string, string>>;
   /** The resources asked for at creation: recorded for assertions, never enforced (see `MemoryFactoryOptions.resources`). */
   readonly resources: Readonly<Resources>;
+  /** The network asked for: recorded; a memory container has no network either way. */
+  readonly network: NetworkMode;
+  /** The user given at creation, if any: every command runs as it (see `id`, `whoami`). */
+  readonly user: string | undefined;
 
   readonly #session: MemorySession;
   readonly #defaultWorkdir: string | undefined;
@@ -264,6 +287,7 @@ export class MemoryContainer extends BaseContainer implements SnapshotableContai
   #imageEnv: Record<string, string> = {};
   #startEnv: Record<string, string> = {};
   #nextPid = 1;
+  #runAs: ResolvedUser | undefined;
   readonly #groups = new Set<ProcessGroup>();
 
   /** @internal Use {@link createMemoryFactory}; options are validated there. */
@@ -275,6 +299,8 @@ export class MemoryContainer extends BaseContainer implements SnapshotableContai
     this.#defaultWorkdir = options.defaultWorkdir;
     this.labels = { ...options.labels };
     this.resources = { ...options.resources };
+    this.network = options.network ?? 'default';
+    this.user = options.user;
   }
 
   /** The name given at creation; without one, `memory-<hostname>` once started. */
@@ -294,23 +320,23 @@ export class MemoryContainer extends BaseContainer implements SnapshotableContai
 
   /**
    * Builds the filesystem from the image, Dockerfile or snapshot, and makes the container
-   * running. `defaultWorkdir` is created when missing.
+   * running. `defaultWorkdir` is created when missing. A Dockerfile's instructions and the
+   * lines its `RUN`s print go to `onProgress` (phase `'build'`), then a `'start'` event; an
+   * abort or `timeoutMs` kills a running `RUN` and leaves the container `stopped`.
    * @throws SnapshotNotFoundError when the snapshot was deleted.
    * @throws ImageBuildError when the Dockerfile cannot be read or a `RUN` fails.
-   * @throws InvalidArgumentError when called twice or after `stop()`.
+   * @throws StartAbortedError / StartTimeoutError when cancelled.
+   * @throws InvalidArgumentError when called twice or after `stop()`, or for a `user` the image does not know.
    * @throws UnsupportedCapabilityError for `resources`, unless the factory records them.
    */
-  async start(options?: { env?: Record<string, string> }): Promise<void> {
+  async start(options?: StartOptions): Promise<void> {
     if (this.#startCalled || this.#state !== 'created') {
       throw new InvalidArgumentError({
         argument: 'start()',
         message: `start() was already called on this container, or it was stopped (state: ${this.#state}); create a new container instead`,
       });
     }
-    if (options !== undefined && (typeof options !== 'object' || options === null)) {
-      throw new InvalidArgumentError({ argument: 'options', message: 'expected { env? }' });
-    }
-    assertOptionalStringRecord(options?.env, 'options.env');
+    assertStartOptions(options);
     this.#startCalled = true;
     const asked = Object.entries(this.resources).filter(([, value]) => value !== undefined);
     if (asked.length > 0 && this.#session.resources !== 'record') {
@@ -322,21 +348,48 @@ export class MemoryContainer extends BaseContainer implements SnapshotableContai
           "the memory backend runs nothing real, so it cannot enforce resource limits; leave resources out, or create the factory with resources: 'record' to keep them for assertions",
       });
     }
-    const image = await this.#session.materialize(this.source).catch((error: unknown) => {
-      // Nothing was made: start() may be tried again.
-      this.#startCalled = false;
+    let watch: StartContext | undefined;
+    try {
+      await runStartWithDeadline({
+        options,
+        container: this.#name,
+        run: (context) => {
+          watch = context;
+          return this.#start(options?.env ?? {}, context);
+        },
+        undo: async () => this.stopAndRemoveSync(),
+      });
+    } catch (error) {
+      if (watch === undefined || watch.signal.aborted) {
+        // A cancelled start is over for good.
+        this.stopAndRemoveSync();
+        this.#state = 'stopped';
+      } else if (this.#state === 'created') {
+        // Nothing was made: start() may be tried again.
+        this.#startCalled = false;
+      }
       throw error;
+    }
+  }
+
+  async #start(env: Record<string, string>, context: StartContext): Promise<void> {
+    const image = await this.#session.materialize(this.source, {
+      signal: context.signal,
+      progress: (event) => context.progress(event),
     });
     // stop() during a Dockerfile build wins: the container stays stopped.
     if (this.#state !== 'created') return;
+    context.signal.throwIfAborted();
+    context.progress({ phase: 'start', message: 'creating the in-memory filesystem' });
+    context.signal.throwIfAborted();
     this.#hostname = randomBytes(6).toString('hex');
     this.#name ??= `memory-${this.#hostname}`;
     image.tree.writeFile('/etc/hostname', utf8.encode(`${this.#hostname}\n`));
+    if (this.user !== undefined) this.#runAs = resolveUser(this.user, image.tree, 'user');
     if (this.#defaultWorkdir !== undefined) {
       try {
         image.tree.mkdir(this.#defaultWorkdir, { parents: true });
       } catch (error) {
-        this.#startCalled = false;
         throw new InvalidArgumentError({
           argument: 'options.defaultWorkdir',
           message: `cannot create ${this.#defaultWorkdir}: ${error instanceof FsError ? error.reason : String(error)}`,
@@ -347,9 +400,10 @@ export class MemoryContainer extends BaseContainer implements SnapshotableContai
     this.#tree = image.tree;
     this.#imageWorkdir = image.workdir;
     this.#imageEnv = image.env;
-    this.#startEnv = { ...options?.env };
+    this.#startEnv = { ...env };
     this.#state = 'running';
     this.#session.register(this);
+    context.progress({ phase: 'start', message: `container ${this.#name} is running` });
   }
 
   /** Stops and drops the filesystem; idempotent. See {@link MemoryContainer.stopAndRemoveSync}. */
@@ -379,8 +433,10 @@ export class MemoryContainer extends BaseContainer implements SnapshotableContai
   async exec(command: string | readonly string[], options?: ExecOptions): Promise<ExecResult> {
     this.assertRunning('exec');
     assertCommand(command);
-    assertExecOptions(options);
+    assertExecOptions(options, memorySupportedOptions);
     const opts: ExecOptions = options ?? {};
+    // An unknown user is refused before anything runs, as an engine refuses the exec.
+    if (opts.user !== undefined) resolveUser(opts.user, this.#tree!, 'options.user');
     const collector = new ExecOutputCollector(opts);
     const stdout: ByteSink = { write: (bytes) => collector.push('stdout', bytes) };
     const stderr: ByteSink = { write: (bytes) => collector.push('stderr', bytes) };
@@ -391,8 +447,9 @@ export class MemoryContainer extends BaseContainer implements SnapshotableContai
       collector,
       // The kill is synchronous: nothing of the command runs after it.
       drainMs: 0,
-      run: () => {
+      run: (launched) => {
         this.#groups.add(group);
+        launched();
         const body = this.#run(command, opts, group, stdout, stderr);
         group.track(body);
         return new Promise<number>((resolvePromise, reject) => {
@@ -427,17 +484,19 @@ export class MemoryContainer extends BaseContainer implements SnapshotableContai
     stderr: ByteSink,
   ): Promise<number> {
     const tree = this.#tree!;
+    const user = options.user === undefined ? this.#runAs : resolveUser(options.user, tree, 'options.user');
     const runtime: ShellRuntime = {
       tree,
       kill: group.kill,
       hostname: this.#hostname,
+      user: user ?? rootUser,
       nextPid: () => ++this.#nextPid,
       trackJob: (job) => group.track(job),
     };
     const shell = new MiniShell(runtime);
     const env: Record<string, string> = {
       PATH: defaultPath,
-      HOME: '/root',
+      HOME: user?.home ?? '/root',
       HOSTNAME: this.#hostname,
       ...this.#imageEnv,
       ...this.#startEnv,
@@ -674,7 +733,7 @@ export class MemoryContainer extends BaseContainer implements SnapshotableContai
    */
   fromSnapshot(snapshotId: string, options?: ContainerOptions): MemoryContainer {
     this.#session.assertSnapshotId(snapshotId);
-    assertContainerOptions(options);
+    assertContainerOptions(options, supportedBy(this.#session));
     return new MemoryContainer(this.#session, { kind: 'snapshot', snapshotId }, options ?? {});
   }
 
@@ -744,9 +803,9 @@ export function createMemoryFactory(options: MemoryFactoryOptions = {}): MemoryF
     if (typeof value !== 'object' || value === null) {
       throw new InvalidArgumentError({ argument: 'options', message: `expected an object with ${required}` });
     }
-    assertContainerOptions(value);
-    const { name, resources, defaultWorkdir, labels } = value as ContainerOptions;
-    return { name, resources, defaultWorkdir, labels };
+    assertContainerOptions(value, supportedBy(session));
+    const { name, resources, defaultWorkdir, labels, network, user } = value as ContainerOptions;
+    return { name, resources, defaultWorkdir, labels, network, user };
   };
   return {
     fromImage(options) {

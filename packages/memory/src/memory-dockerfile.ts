@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { ImageBuildError } from '@snapbox/core';
+import { ImageBuildError, type ProgressEvent } from '@snapbox/core';
 import { FsError, normalizePath } from './memory-file-tree.js';
 import type { MemoryImage } from './memory-session.js';
-import { MiniShell } from './mini-shell.js';
+import { MiniShell, rootUser } from './mini-shell.js';
 import { ByteSource, decodeUtf8, KillSwitch } from './shell-streams.js';
 
 /**
@@ -67,10 +67,21 @@ function parseEnv(args: string): Array<[string, string]> {
   return pairs;
 }
 
-/** Builds the image described by the Dockerfile at `dockerfilePath`. */
+/** What a build reports to and is stopped by (a `start()`'s progress and signal). */
+export interface BuildWatch {
+  signal: AbortSignal;
+  progress(event: ProgressEvent): void;
+}
+
+/**
+ * Builds the image described by the Dockerfile at `dockerfilePath`. Each instruction and each
+ * line a `RUN` prints goes to `watch.progress` (phase `'build'`, with the steps); an abort of
+ * `watch.signal` kills the running `RUN` and rejects with the abort reason.
+ */
 export async function buildFromDockerfile(
   dockerfilePath: string,
   resolveImage: (image: string) => MemoryImage,
+  watch?: BuildWatch,
 ): Promise<MemoryImage> {
   let text: string;
   try {
@@ -94,7 +105,12 @@ export async function buildFromDockerfile(
     });
   };
   let image: MemoryImage | undefined;
-  for (const { keyword, args } of parseInstructions(text)) {
+  const instructions = parseInstructions(text);
+  const emit = (message: string, done: number) =>
+    watch?.progress({ phase: 'build', message, done, total: instructions.length });
+  for (const [index, { keyword, args }] of instructions.entries()) {
+    watch?.signal.throwIfAborted();
+    emit(`Step ${index + 1}/${instructions.length} : ${keyword} ${args}`, index);
     if (keyword === 'FROM') {
       const name = args.split(/\s+/).find((word) => !word.startsWith('--'));
       if (name === undefined) fail('FROM needs an image name');
@@ -117,7 +133,8 @@ export async function buildFromDockerfile(
         break;
       case 'RUN': {
         log.push(`RUN ${args}\n`);
-        const status = await run(image, args, log);
+        const status = await run(image, args, log, (line) => emit(line, index), watch?.signal);
+        watch?.signal.throwIfAborted();
         if (status !== 0) fail(`RUN ${args} exited with status ${status}`);
         break;
       }
@@ -132,19 +149,59 @@ export async function buildFromDockerfile(
     }
   }
   if (image === undefined) return fail('the Dockerfile has no FROM instruction');
+  emit(`built in memory (${instructions.length} instructions)`, instructions.length);
   return image;
 }
 
-async function run(image: MemoryImage, command: string, log: string[]): Promise<number> {
+async function run(
+  image: MemoryImage,
+  command: string,
+  log: string[],
+  onLine: (line: string) => void,
+  signal: AbortSignal | undefined,
+): Promise<number> {
   let pid = 1;
+  const kill = new KillSwitch();
+  const onAbort = () => kill.kill();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await runIn(image, command, log, onLine, kill, () => ++pid);
+  } catch (error) {
+    // A RUN killed by the abort: the caller reports the abort, not the kill.
+    if (signal?.aborted) return 137;
+    throw error;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+async function runIn(
+  image: MemoryImage,
+  command: string,
+  log: string[],
+  onLine: (line: string) => void,
+  kill: KillSwitch,
+  nextPid: () => number,
+): Promise<number> {
   const shell = new MiniShell({
     tree: image.tree,
-    kill: new KillSwitch(),
+    kill,
     hostname: 'buildkitsandbox',
-    nextPid: () => ++pid,
+    user: rootUser,
+    nextPid,
     trackJob: () => {},
   });
-  const sink = { write: (bytes: Uint8Array) => log.push(decodeUtf8(bytes)) };
+  // Lines go to the progress as they are printed; a partial line waits for its end.
+  let pending = '';
+  const sink = {
+    write: (bytes: Uint8Array) => {
+      const text = decodeUtf8(bytes);
+      log.push(text);
+      const parts = (pending + text).split('\n');
+      pending = parts.pop() ?? '';
+      for (const line of parts) if (line.trim() !== '') onLine(line);
+    },
+  };
   const env = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', ...image.env };
   const fds = new Map([
     [0, { source: ByteSource.empty() }],
@@ -152,14 +209,19 @@ async function run(image: MemoryImage, command: string, log: string[]): Promise<
     [2, { sink }],
   ]);
   const state = shell.newState({ env, cwd: image.workdir, fds, arg0: '/bin/sh' });
-  if (command.startsWith('[')) {
-    try {
-      const argv: unknown = JSON.parse(command);
-      if (Array.isArray(argv) && argv.length > 0 && argv.every((part) => typeof part === 'string'))
-        return shell.runArgv(argv, state);
-    } catch {
-      // Not JSON: bash would run it as a shell command too.
+  try {
+    if (command.startsWith('[')) {
+      try {
+        const argv: unknown = JSON.parse(command);
+        if (Array.isArray(argv) && argv.length > 0 && argv.every((part) => typeof part === 'string'))
+          return await shell.runArgv(argv, state);
+      } catch (error) {
+        // Not JSON: bash would run it as a shell command too.
+        if (!(error instanceof SyntaxError)) throw error;
+      }
     }
+    return await shell.runScript(command, state);
+  } finally {
+    if (pending.trim() !== '') onLine(pending);
   }
-  return shell.runScript(command, state);
 }

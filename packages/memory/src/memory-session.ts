@@ -8,7 +8,7 @@ import {
   SnapshotNotFoundError,
 } from '@snapbox/core';
 import type { MemoryContainer, MemoryExecHandler, MemoryFactoryOptions } from './memory-container.js';
-import { buildFromDockerfile } from './memory-dockerfile.js';
+import { type BuildWatch, buildFromDockerfile } from './memory-dockerfile.js';
 import { MemoryFileTree } from './memory-file-tree.js';
 import { builtinCommands } from './shell-commands.js';
 import { utf8 } from './shell-streams.js';
@@ -128,12 +128,12 @@ export class MemorySession {
   }
 
   /** The filesystem a container starts from. */
-  async materialize(source: MemorySource): Promise<MemoryImage> {
+  async materialize(source: MemorySource, watch?: BuildWatch): Promise<MemoryImage> {
     switch (source.kind) {
       case 'image':
         return this.resolveImage(source.image);
       case 'dockerfile':
-        return buildFromDockerfile(source.dockerfilePath, (image) => this.resolveImage(image));
+        return buildFromDockerfile(source.dockerfilePath, (image) => this.resolveImage(image), watch);
       case 'snapshot': {
         const stored = this.#snapshots.get(source.snapshotId);
         if (stored === undefined) throw new SnapshotNotFoundError({ snapshotId: source.snapshotId });

@@ -79,11 +79,24 @@ export interface ShellState {
   substitutionStatus: number | undefined;
 }
 
+/** Who a command runs as: what `id` and `whoami` print (nothing checks permissions). */
+export interface ShellUser {
+  readonly uid: number;
+  readonly gid: number;
+  /** The user's name, when the image's /etc/passwd has one. */
+  readonly name: string | undefined;
+  /** The group's name, when known. */
+  readonly group: string | undefined;
+}
+
+export const rootUser: ShellUser = { uid: 0, gid: 0, name: 'root', group: 'root' };
+
 /** What every shell of one `exec` shares. */
 export interface ShellRuntime {
   readonly tree: MemoryFileTree;
   readonly kill: KillSwitch;
   readonly hostname: string;
+  readonly user: ShellUser;
   nextPid(): number;
   /** Keeps a background job known to the container, which kills it on `stop()`. */
   trackJob(job: Promise<unknown>): void;

@@ -1172,9 +1172,20 @@ const shell: CommandHandler = async (ctx) => {
 
 const id: CommandHandler = (ctx) => {
   const flag = ctx.argv[1];
-  if (flag === '-u' || flag === '-g') ctx.out('0\n');
-  else if (flag === '-un' || flag === '-gn' || flag === '-nu' || flag === '-ng') ctx.out('root\n');
-  else if (flag === undefined) ctx.out('uid=0(root) gid=0(root) groups=0(root)\n');
+  const { uid, gid, name, group } = ctx.shell.runtime.user;
+  const named = (value: number, label: string | undefined) => (label === undefined ? `${value}` : `${value}(${label})`);
+  if (flag === '-u') ctx.out(`${uid}\n`);
+  else if (flag === '-g') ctx.out(`${gid}\n`);
+  else if (flag === '-un' || flag === '-nu' || flag === '-gn' || flag === '-ng') {
+    const user = flag.includes('u');
+    const label = user ? name : group;
+    if (label === undefined) {
+      ctx.err(`id: cannot find name for ${user ? 'user' : 'group'} ID ${user ? uid : gid}\n`);
+      return 1;
+    }
+    ctx.out(`${label}\n`);
+  } else if (flag === undefined)
+    ctx.out(`uid=${named(uid, name)} gid=${named(gid, group)} groups=${named(gid, group)}\n`);
   else return usage(ctx, `invalid option '${flag}'`);
   return 0;
 };
@@ -1216,7 +1227,12 @@ export const builtinCommands: Record<string, CommandHandler> = {
   sh: shell,
   id,
   whoami: (ctx) => {
-    ctx.out('root\n');
+    const { uid, name } = ctx.shell.runtime.user;
+    if (name === undefined) {
+      ctx.err(`whoami: cannot find name for user ID ${uid}\n`);
+      return 1;
+    }
+    ctx.out(`${name}\n`);
     return 0;
   },
   hostname: (ctx) => {

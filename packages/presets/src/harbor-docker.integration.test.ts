@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { currentSession, snapboxLabels } from '@snapbox/core';
 import { createDockerFactory } from '@snapbox/docker';
+import { removeLabelled, tinyImage } from '@snapbox/test-support';
 import { afterAll, expect, it } from 'vitest';
 import { HarborPreset } from './harbor-preset.js';
 import type { HarborTask } from './harbor-registry-schema.js';
@@ -15,12 +16,10 @@ const factory = createDockerFactory();
 afterAll(async () => {
   await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
   // The task's image is a build of this session (kept as build cache by the backend): remove it.
-  const filters = JSON.stringify({
-    label: [`${snapboxLabels.session}=${currentSession().id}`, `${snapboxLabels.kind}=build`],
-  });
-  for (const image of await factory.docker.listImages({ filters })) {
-    for (const tag of image.RepoTags ?? []) await factory.docker.getImage(tag).remove();
-  }
+  await removeLabelled(factory.docker, [
+    `${snapboxLabels.session}=${currentSession().id}`,
+    `${snapboxLabels.kind}=build`,
+  ]);
 });
 
 it('fetches a task from a git repository and starts its environment on Docker', async () => {
@@ -31,7 +30,7 @@ it('fetches a task from a git repository and starts its environment on Docker', 
   await mkdir(join(taskDir, 'environment'), { recursive: true });
   await writeFile(
     join(taskDir, 'environment', 'Dockerfile'),
-    'FROM snapbox-fixture/tiny:1\nCOPY greeting.txt /task/greeting.txt\n',
+    `FROM ${tinyImage}\nCOPY greeting.txt /task/greeting.txt\n`,
   );
   await writeFile(join(taskDir, 'environment', 'greeting.txt'), 'hello from the task\n');
   await writeFile(join(taskDir, 'instruction.md'), 'Say hello.\n');

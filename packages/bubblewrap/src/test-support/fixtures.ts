@@ -3,10 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
 
-/** busybox + bash, a few MiB: the fast fixture (scripts/ensure-test-images.sh). */
-export const tinyImage = 'snapbox-fixture/tiny:1';
-/** Debian bookworm minbase with procps. */
-export const debianImage = 'snapbox-fixture/debian:1';
+// The fixture images are named once for the whole workspace.
+export { debianImage, tinyImage } from '@snapbox/test-support';
 
 /**
  * A fresh state folder for one test file (tmp is on a filesystem overlayfs accepts here). Called

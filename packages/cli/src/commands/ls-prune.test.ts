@@ -7,13 +7,13 @@ import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { snapboxLabels } from '@snapbox/core';
 import { createDockerFactory } from '@snapbox/docker';
+import { tinyImage } from '@snapbox/test-support';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, runCliWith } from '../test-support/run-cli.js';
 import { goExploreLabels } from './go-explore-runs.js';
 import { notConfirmedExitCode } from './prune.js';
 
-const tinyImage = 'snapbox-fixture/tiny:1';
 const engine = new Docker();
 
 interface Orphans {

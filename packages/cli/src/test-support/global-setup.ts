@@ -1,9 +1,13 @@
-import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { rmSync } from 'node:fs';
+import setupIntegration from '@snapbox/test-support/integration-global-setup';
+import { bubblewrapStateDir } from './bubblewrap-state.js';
 
-/** `snapbox ls` and `prune` are tested against a real engine; a missing engine fails the run. */
-export default function setup(): void {
-  const root = fileURLToPath(new URL('../../../../', import.meta.url));
-  execFileSync('bash', ['scripts/ensure-docker-engine.sh'], { cwd: root, stdio: 'inherit' });
-  execFileSync('bash', ['scripts/ensure-test-images.sh'], { cwd: root, stdio: 'inherit' });
+/**
+ * `snapbox ls` and `prune` are tested against a real engine and real bubblewrap sandboxes; a
+ * missing engine or bubblewrap fails the run. The bubblewrap state folder of this run goes at
+ * the end.
+ */
+export default function setup(): () => void {
+  setupIntegration();
+  return () => rmSync(bubblewrapStateDir, { recursive: true, force: true });
 }

@@ -1,13 +1,17 @@
-// A checkpointed Go-Explore run on Docker with the watchdog off, which the test SIGKILLs half-way:
-// what a run that is never resumed leaves behind (its kept snapshots, its containers).
-// Usage: node go-explore-run.mjs <image> <checkpoint path>. Prints {"step":n} per step.
-import { createDockerFactory } from '@snapbox/docker';
+// A checkpointed Go-Explore run with the watchdog off, which the test SIGKILLs half-way: what a
+// run that is never resumed leaves behind (its kept snapshots, its containers).
+// Usage: node go-explore-run.mjs <image> <checkpoint path> [docker | bubblewrap]. Prints
+// {"step":n} per step. Bubblewrap's state folder is the default one (SNAPBOX_BUBBLEWRAP_STATE_DIR).
 import { goExplore } from '@snapbox/go-explore';
 
-const [image, path] = process.argv.slice(2);
+const [image, path, backend = 'docker'] = process.argv.slice(2);
+const factory =
+  backend === 'bubblewrap'
+    ? (await import('@snapbox/bubblewrap')).createBubblewrapFactory({ watchdog: false })
+    : (await import('@snapbox/docker')).createDockerFactory({ watchdog: false, pull: 'never' });
 let steps = 0;
 await goExplore({
-  factory: createDockerFactory({ watchdog: false, pull: 'never' }),
+  factory,
   image,
   task: {
     id: 'cli-counter',

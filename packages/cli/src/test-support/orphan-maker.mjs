@@ -1,10 +1,15 @@
 // Leaves resources behind as a crashed program would: creates them with the watchdog off, prints
 // what it made, then waits to be SIGKILLed.
+// Usage: node orphan-maker.mjs <image> [docker | bubblewrap]; bubblewrap's state folder is the
+// default one (SNAPBOX_BUBBLEWRAP_STATE_DIR, which the tests set).
 import { currentSession } from '@snapbox/core';
-import { createDockerFactory } from '@snapbox/docker';
 
-const factory = createDockerFactory({ watchdog: false });
-const box = factory.fromImage({ image: process.argv[2] });
+const [image, backend = 'docker'] = process.argv.slice(2);
+const factory =
+  backend === 'bubblewrap'
+    ? (await import('@snapbox/bubblewrap')).createBubblewrapFactory({ watchdog: false })
+    : (await import('@snapbox/docker')).createDockerFactory({ watchdog: false });
+const box = factory.fromImage({ image });
 await box.start();
 const parent = await box.snapshot();
 const restored = box.fromSnapshot(parent);

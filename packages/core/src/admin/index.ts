@@ -5,4 +5,5 @@ export type { ListResourcesOptions, PruneProgressEvent, PruneResourcesOptions } 
 export type { PruneFailure, PruneResourcesReport } from './prune-report.js';
 export { type PruneSteps, pruneResources } from './prune-resources.js';
 export { isSelectedForPrune, matchesListOptions } from './prune-selection.js';
+export { inRemovalOrder, type OrderedSnapshot } from './removal-order.js';
 export { describeOwner, ownerFromLabels, userLabels } from './resource-owner.js';

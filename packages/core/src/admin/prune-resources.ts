@@ -2,6 +2,7 @@ import type { AdminResource, ResourceKind } from './admin-resource.js';
 import type { ListResourcesOptions, PruneResourcesOptions } from './prune-options.js';
 import type { PruneFailure, PruneResourcesReport } from './prune-report.js';
 import { isSelectedForPrune, matchesListOptions } from './prune-selection.js';
+import { inRemovalOrder } from './removal-order.js';
 
 /** What {@link pruneResources} needs from a backend: its name, how to list, how to remove one resource. */
 export interface PruneSteps {
@@ -45,9 +46,7 @@ export async function pruneResources(options: PruneResourcesOptions, steps: Prun
       (options.filter?.(resource) ?? true),
   );
   const containers = selected.filter((resource) => resource.kind === 'container');
-  const snapshots = selected
-    .filter((resource) => resource.kind === 'snapshot')
-    .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
+  const snapshots = inRemovalOrder(selected.filter((resource) => resource.kind === 'snapshot'));
   const builds = selected.filter((resource) => resource.kind === 'build');
   const errors: PruneFailure[] = [];
   const dryRun = options.dryRun === true;

@@ -12,6 +12,8 @@ import {
   RemotePathNotFoundError,
   SnapboxError,
   SnapshotNotFoundError,
+  StartAbortedError,
+  StartTimeoutError,
   UnsupportedCapabilityError,
 } from './index.js';
 
@@ -91,6 +93,19 @@ const cases = [
     message: /Snapshot snap-1 does not exist/,
   },
   {
+    error: new StartAbortedError({ container: 'box-1', phase: 'build', cause }),
+    type: StartAbortedError,
+    code: 'START_ABORTED',
+    message: /^Start of container box-1 aborted during its build phase; nothing it made was kept\.$/,
+  },
+  {
+    error: new StartTimeoutError({ timeoutMs: 900, phase: 'pull', cause }),
+    type: StartTimeoutError,
+    code: 'START_TIMEOUT',
+    message:
+      /^Start of the container timed out after 900 ms during its pull phase; nothing it made was kept\. Raise timeoutMs/,
+  },
+  {
     error: new UnsupportedCapabilityError({
       capability: 'diskGiB',
       backend: 'docker',
@@ -158,6 +173,9 @@ describe('snapbox errors', () => {
     expect(new NotASnapshotError({ snapshotId: 'x' }).snapshotId).toBe('x');
     expect(new SnapshotNotFoundError({ snapshotId: 'y' }).snapshotId).toBe('y');
     expect(new ContainerNotStartedError({ operation: 'exec', state: 'created' }).operation).toBe('exec');
+    const startTimeout = new StartTimeoutError({ timeoutMs: 7 });
+    expect([startTimeout.timeoutMs, startTimeout.phase]).toEqual([7, undefined]);
+    expect(new StartAbortedError({ phase: 'start' }).phase).toBe('start');
     const unsupported = new UnsupportedCapabilityError({ capability: 'snapshots' });
     expect([unsupported.capability, unsupported.backend]).toEqual(['snapshots', undefined]);
   });

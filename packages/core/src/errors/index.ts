@@ -9,4 +9,6 @@ export { NotASnapshotError } from './not-a-snapshot-error.js';
 export { RemotePathNotFoundError } from './remote-path-not-found-error.js';
 export { hasErrorMarker, markError, SnapboxError, type SnapboxErrorOptions } from './snapbox-error.js';
 export { SnapshotNotFoundError } from './snapshot-not-found-error.js';
+export { StartAbortedError } from './start-aborted-error.js';
+export { StartTimeoutError } from './start-timeout-error.js';
 export { UnsupportedCapabilityError } from './unsupported-capability-error.js';

@@ -1,6 +1,6 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { DaytonaConflictError, DaytonaNotFoundError } from '@daytonaio/sdk';
+import { DaytonaConflictError, DaytonaError, DaytonaNotFoundError } from '@daytonaio/sdk';
 import type {
   DaytonaClient,
   DaytonaCreateParams,
@@ -71,6 +71,13 @@ export class FakeDaytona implements DaytonaClient {
   commandHandler: (script: string) => FakeCommandBehaviour = () => ({});
   /** Mimic SDK versions that report an empty downloaded file as "no data received". */
   emptyDownloadQuirk = false;
+  /** Build log chunks that `create` passes to `onSnapshotCreateLogs`, one per tick. */
+  createLogs: string[] = [];
+  /**
+   * When set, `create` holds the new sandbox in its creating state until this settles; a
+   * sandbox deleted meanwhile makes `create` fail, as the service does.
+   */
+  createGate: Promise<void> | undefined;
   readonly #failures: Array<{ method: string; error: unknown; times: number }> = [];
   #nextId = 0;
 
@@ -107,6 +114,15 @@ export class FakeDaytona implements DaytonaClient {
     await nextTick();
     const sandbox = new FakeSandbox(this, this.newId('sandbox'), params.name, params.labels ?? {});
     this.sandboxes.set(sandbox.id, sandbox);
+    for (const chunk of this.createLogs) {
+      await nextTick();
+      options?.onSnapshotCreateLogs?.(chunk);
+    }
+    if (this.createGate !== undefined) {
+      const deleted = new Promise<void>((resolve) => sandbox.onDeleted.push(resolve));
+      await Promise.race([this.createGate, deleted]);
+    }
+    if (sandbox.deleted) throw new DaytonaError(`Sandbox ${sandbox.id} was deleted while it was being created`);
     return sandbox;
   }
 
@@ -167,6 +183,7 @@ export class FakeSandbox implements DaytonaSandbox {
   readonly sessions = new Set<string>();
   readonly commands = new Map<string, FakeCommand>();
   deleted = false;
+  readonly onDeleted: Array<() => void> = [];
   readonly #fake: FakeDaytona;
 
   constructor(
@@ -184,6 +201,13 @@ export class FakeSandbox implements DaytonaSandbox {
     if (this.deleted) throw new DaytonaNotFoundError(`Sandbox ${this.id} not found`, 404);
     this.deleted = true;
     this.#fake.sandboxes.delete(this.id);
+    for (const notify of this.onDeleted.splice(0)) notify();
+  }
+
+  async getPreviewLink(port: number): Promise<{ url: string; token: string }> {
+    this.#fake.record('sandbox.getPreviewLink', [this.id, port]);
+    await nextTick();
+    return { url: `https://${port}-${this.id}.proxy.daytona.test`, token: `token-${port}` };
   }
 
   async createSnapshot(name: string, timeout?: number): Promise<void> {

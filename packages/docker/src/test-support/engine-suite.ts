@@ -1,12 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   BackendUnavailableError,
   ContainerNotStartedError,
-  currentSession,
   ExecAbortedError,
   ExecTimeoutError,
   ImageBuildError,
@@ -16,15 +13,21 @@ import {
   snapboxLabels,
   UnsupportedCapabilityError,
 } from '@snapbox/core';
+import { tinyImage } from '@snapbox/test-support';
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveDocker } from '../docker-connection.js';
 import { createDockerFactory, type DockerContainer, listSnapshots } from '../index.js';
-import { tinyImage } from './fixtures.js';
+import { engineHelpers } from './engine.js';
 import type { EngineUnderTest } from './other-engines.js';
+import { expectSessionGone, runSessionChild, type SessionChildReport } from './session-children.js';
 
-/** The groups of tests in {@link describeEngineSuite}. */
-export type EngineSuitePart = 'processes' | 'snapshots' | 'images' | 'cleanup';
+/**
+ * The groups of tests in {@link describeEngineSuite}. `flattening` squashes a lineage with a low
+ * `flattenAtLayers`; the local engine leaves it to snapshot-chain.test.ts, whose 300 generations
+ * flatten at the default threshold.
+ */
+export type EngineSuitePart = 'processes' | 'snapshots' | 'flattening' | 'images' | 'cleanup';
 
 /** Options of {@link describeEngineSuite}. */
 export interface EngineSuiteOptions {
@@ -38,11 +41,9 @@ export interface EngineSuiteOptions {
   timeoutMs?: number;
 }
 
-const childScript = fileURLToPath(new URL('./session-child.mjs', import.meta.url));
-
 /**
- * The Docker-specific behaviours that depend on the engine or the transport, run against an
- * engine other than the local socket: processes and the init, exec failures, snapshots as
+ * The Docker-specific behaviours that depend on the engine or the transport, run against each
+ * engine (the local one, Podman, a remote dockerd over tcp): processes and the init, exec failures, snapshots as
  * engine images (labels, config, untag-while-in-use, flattening), builds, resources, and the
  * cleanup by child processes that reconnect from a serialized connection. Everything runs on
  * the tiny fixture image.
@@ -56,47 +57,7 @@ export function describeEngineSuite(engine: EngineUnderTest, options: EngineSuit
     await container.start(env === undefined ? undefined : { env });
     return container;
   }
-  const imageExists = (reference: string) =>
-    client
-      .getImage(reference)
-      .inspect()
-      .then(
-        () => true,
-        () => false,
-      );
-  async function sessionLeftovers(session = currentSession().id) {
-    const filters = JSON.stringify({ label: [`${snapboxLabels.session}=${session}`] });
-    const [containers, images] = await Promise.all([
-      client.listContainers({ all: true, filters }),
-      client.listImages({ all: true, filters } as Docker.ListImagesOptions),
-    ]);
-    return { containers: containers.map((c) => c.Id), images: images.map((i) => i.Id) };
-  }
-  /**
-   * Built images are a build cache that no cleanup removes; tests remove theirs. Podman keeps
-   * an image per build step, with the build's labels: those go too, children before parents.
-   */
-  async function removeSessionBuilds(): Promise<void> {
-    const filters = JSON.stringify({ label: [`${snapboxLabels.session}=${currentSession().id}`] });
-    for (let round = 0; round < 10; round++) {
-      const builds = (await client.listImages({ all: true, filters } as Docker.ListImagesOptions)).filter(
-        (image) => image.Labels?.[snapboxLabels.kind] === 'build',
-      );
-      if (builds.length === 0) return;
-      for (const image of builds) {
-        for (const tag of image.RepoTags ?? []) {
-          await client
-            .getImage(tag)
-            .remove()
-            .catch(() => undefined);
-        }
-        await client
-          .getImage(image.Id)
-          .remove()
-          .catch(() => undefined);
-      }
-    }
-  }
+  const { imageExists, sessionLeftovers, removeSessionBuilds } = engineHelpers(client);
   /** State and command line of every process in the container, from /proc (no ps needed). */
   async function processes(box: DockerContainer): Promise<string[]> {
     const listing = await box.exec(
@@ -105,7 +66,9 @@ export function describeEngineSuite(engine: EngineUnderTest, options: EngineSuit
     return listing.stdout.split('\n').filter((line) => line.trim() !== '');
   }
 
-  const parts = new Set<EngineSuitePart>(options.parts ?? ['processes', 'snapshots', 'images', 'cleanup']);
+  const parts = new Set<EngineSuitePart>(
+    options.parts ?? ['processes', 'snapshots', 'flattening', 'images', 'cleanup'],
+  );
   const timeout = options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs };
 
   describe(`${engine.name}: engine-specific behaviour`, timeout, () => {
@@ -232,6 +195,7 @@ export function describeEngineSuite(engine: EngineUnderTest, options: EngineSuit
             await expect(box.deleteSnapshot(impostor)).rejects.toSatisfy(NotASnapshotError.isInstance);
             expect(() => box.deleteSnapshotSync(impostor)).toThrow(/not a snapshot created by snapbox/);
             await expect(box.deleteSnapshot(tinyImage)).rejects.toSatisfy(NotASnapshotError.isInstance);
+            await expect(box.deleteSnapshot('sha256:0123')).rejects.toSatisfy(NotASnapshotError.isInstance);
             expect(await imageExists(impostor)).toBe(true);
             expect(await imageExists(tinyImage)).toBe(true);
             await expect(start(box.fromSnapshot(impostor))).rejects.toSatisfy(NotASnapshotError.isInstance);
@@ -249,15 +213,30 @@ export function describeEngineSuite(engine: EngineUnderTest, options: EngineSuit
           const grandchild = await restored.snapshot();
           await box.deleteSnapshot(snapshotId);
           expect(await imageExists(snapshotId)).toBe(false);
+          expect(await imageExists(imageId)).toBe(true);
           await expect(start(box.fromSnapshot(snapshotId))).rejects.toSatisfy(SnapshotNotFoundError.isInstance);
           // Podman's forced image removal would have removed this container with the image.
           expect((await client.getContainer(restored.id as string).inspect()).State.Running).toBe(true);
           expect((await restored.exec('cat /payload')).stdout).toBe('data\n');
           await restored.stop();
+          // The grandchild snapshot is built on it: the storage stays until that one goes too.
+          expect(await imageExists(imageId)).toBe(true);
           await box.deleteSnapshot(grandchild);
           expect(await imageExists(imageId)).toBe(false);
         });
 
+        it('lists its snapshots under the ids it returned, whatever the engine calls the image', async () => {
+          const box = await start(factory.fromImage({ image: tinyImage }));
+          const snapshotId = await box.snapshot();
+          const listed = (await listSnapshots({ docker: engine.connection })).find((s) => s.id === snapshotId);
+          expect(listed?.imageId).toMatch(/^sha256:[0-9a-f]{64}$/);
+          expect(listed?.owner.isCurrentProcess).toBe(true);
+          await box.deleteSnapshot(snapshotId);
+        });
+      });
+
+    if (parts.has('flattening'))
+      describe('flattening', () => {
         it('flattens deep lineages into single-layer snapshots that keep files, config and labels', async () => {
           const shallow = createDockerFactory({ docker: engine.connection, flattenAtLayers: 3 });
           const baseConfig = (await client.getImage(tinyImage).inspect()).Config;
@@ -280,15 +259,6 @@ export function describeEngineSuite(engine: EngineUnderTest, options: EngineSuit
           expect((await last.exec('cat /chain')).stdout).toBe('1\n2\n3\n4\n');
           await Promise.all([container.stop(), last.stop()]);
           await last.deleteSnapshot(snapshotId);
-        });
-
-        it('lists its snapshots under the ids it returned, whatever the engine calls the image', async () => {
-          const box = await start(factory.fromImage({ image: tinyImage }));
-          const snapshotId = await box.snapshot();
-          const listed = (await listSnapshots({ docker: engine.connection })).find((s) => s.id === snapshotId);
-          expect(listed?.imageId).toMatch(/^sha256:[0-9a-f]{64}$/);
-          expect(listed?.owner.isCurrentProcess).toBe(true);
-          await box.deleteSnapshot(snapshotId);
         });
       });
 
@@ -316,6 +286,10 @@ export function describeEngineSuite(engine: EngineUnderTest, options: EngineSuit
           expect(ImageBuildError.isInstance(error)).toBe(true);
           expect((error as ImageBuildError).logTail).toContain('about-to-fail');
           expect((error as Error).message).toMatch(/exit code: 7|returned a non-zero code: 7|exit status 7/);
+          const missing = await start(
+            factory.fromDockerfile({ dockerfilePath: join(dir, 'nope', 'Dockerfile') }),
+          ).catch((e: unknown) => e);
+          expect(ImageBuildError.isInstance(missing)).toBe(true);
         });
 
         it('says clearly that a missing image could not be pulled', async () => {
@@ -324,6 +298,12 @@ export function describeEngineSuite(engine: EngineUnderTest, options: EngineSuit
           );
           expect(ImageNotFoundError.isInstance(error)).toBe(true);
           expect((error as Error).message).toMatch(/pulling it failed/);
+          const never = createDockerFactory({ docker: engine.connection, pull: 'never' });
+          const refused = await start(never.fromImage({ image: 'snapbox-test/does-not-exist:1' })).catch(
+            (e: unknown) => e,
+          );
+          expect(ImageNotFoundError.isInstance(refused)).toBe(true);
+          expect((refused as Error).message).toMatch(/pulling is disabled/);
         });
 
         it('maps cpu and memory to the engine and rejects what it cannot enforce', async () => {
@@ -357,81 +337,23 @@ export function describeEngineSuite(engine: EngineUnderTest, options: EngineSuit
 
     if (parts.has('cleanup'))
       describe('cleanup by child processes that reconnect to the same engine', () => {
-        interface ChildReport {
-          session: string;
-          snapshots: string[];
-          kept: string;
-        }
-        function runChild(ending: string): {
-          child: ChildProcess;
-          report: Promise<ChildReport>;
-          done: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-        } {
-          const child = spawn(process.execPath, [childScript, ending, tinyImage], {
-            stdio: ['ignore', 'pipe', 'pipe'],
-            env: { ...process.env, ...engine.env, ...options.childEnv?.() },
-          });
-          let stdout = '';
-          let stderr = '';
-          const report = new Promise<ChildReport>((resolve, reject) => {
-            child.stdout?.on('data', (chunk: Buffer) => {
-              stdout += chunk.toString();
-              const line = stdout.split('\n')[0];
-              if (stdout.includes('\n') && line) resolve(JSON.parse(line) as ChildReport);
-            });
-            child.once('exit', () => reject(new Error(`child ended before reporting: ${stderr}`)));
-          });
-          child.stderr?.on('data', (chunk: Buffer) => {
-            stderr += chunk.toString();
-          });
-          const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-            child.once('exit', (code, signal) => resolve({ code, signal })),
-          );
-          return { child, report, done };
-        }
-
-        async function expectGone(report: ChildReport, withinMs = 0): Promise<void> {
-          // The kept snapshot stays, with whatever images it is built on (on Docker, deleted
-          // parent snapshots remain as its storage); everything else of the session must go.
-          const kept = new Set<string>();
-          for (let id: string | undefined = report.kept; id; ) {
-            const info: { Id: string; Parent: string } | undefined = await client
-              .getImage(id)
-              .inspect()
-              .catch(() => undefined);
-            if (info === undefined) break;
-            kept.add(info.Id);
-            id = info.Parent || undefined;
-          }
-          const unexpected = async () => {
-            const left = await sessionLeftovers(report.session);
-            return { containers: left.containers, images: left.images.filter((id) => !kept.has(id)) };
-          };
-          const deadline = Date.now() + withinMs;
-          let left = await unexpected();
-          while (Date.now() < deadline && left.containers.length + left.images.length > 0) {
-            await new Promise((resolve) => setTimeout(resolve, 250));
-            left = await unexpected();
-          }
-          expect(left).toEqual({ containers: [], images: [] });
-          await client.getImage(report.kept).remove();
-          expect(await sessionLeftovers(report.session)).toEqual({ containers: [], images: [] });
-        }
+        const runChild = (ending: string) =>
+          runSessionChild(ending, { ...process.env, ...engine.env, ...options.childEnv?.() });
 
         it('a normal exit removes everything but kept snapshots (synchronous worker)', async () => {
           const run = runChild('normal');
-          const report = await run.report;
-          expect((await run.done).code).toBe(0);
-          await expectGone(report);
+          const report = await run.report<SessionChildReport>();
+          expect((await run.ended).code).toBe(0);
+          await expectSessionGone(client, report);
         });
 
         it('SIGKILL: the watchdog removes everything within 15 s', async () => {
           const run = runChild('wait');
-          const report = await run.report;
+          const report = await run.report<SessionChildReport>();
           run.child.kill('SIGKILL');
-          expect((await run.done).signal).toBe('SIGKILL');
+          expect((await run.ended).signal).toBe('SIGKILL');
           expect((await sessionLeftovers(report.session)).containers.length).toBeGreaterThan(0);
-          await expectGone(report, 15_000);
+          await expectSessionGone(client, report, 15_000);
         });
 
         const concurrency = options.concurrency ?? 0;

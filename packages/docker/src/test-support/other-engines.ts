@@ -2,8 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
+import { defaultSystemSockets, discoveryEnvironment, optionsForHost } from '../engine-discovery.js';
 
-/** An engine other than the local Docker socket, as the engine suites see it. */
+/** An engine the engine suite runs against: the local one, Podman, a remote dockerd. */
 export interface EngineUnderTest {
   /** Shown in suite titles. */
   name: string;
@@ -25,6 +26,21 @@ const root = fileURLToPath(new URL('../../../../', import.meta.url));
  */
 function runScript(script: string, ...args: string[]): void {
   execFileSync('bash', [`scripts/${script}`, ...args], { cwd: root, stdio: 'inherit' });
+}
+
+/**
+ * The local engine that the global setup makes sure of: `DOCKER_HOST` when set, else the default
+ * socket. Child processes are pointed at it through `DOCKER_HOST` as well.
+ */
+export function localEngine(): EngineUnderTest {
+  const host = process.env.DOCKER_HOST || `unix://${defaultSystemSockets().docker}`;
+  return {
+    name: 'docker',
+    connection: optionsForHost(host, {}, discoveryEnvironment()).options,
+    env: { DOCKER_HOST: host },
+    initProcess: 'docker-init',
+    endpoint: host,
+  };
 }
 
 /** Podman's Docker-compatible API on its unix socket (scripts/ensure-podman.sh). */

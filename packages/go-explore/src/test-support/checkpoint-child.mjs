@@ -1,11 +1,15 @@
-// A seeded, single-worker Go-Explore run on Docker with a checkpoint, in its own process, so that
-// the checkpoint test can SIGKILL it at any point and resume it in another process.
-// Usage: node checkpoint-child.mjs <fresh|resume|reference> <checkpoint path> <image>
+// A seeded, single-worker Go-Explore run with a checkpoint, in its own process, so that the
+// checkpoint test can SIGKILL it at any point and resume it in another process.
+// Usage: node checkpoint-child.mjs <fresh|resume|reference> <checkpoint path> <image> [docker|bubblewrap]
+// (bubblewrap keeps its state in SNAPBOX_BUBBLEWRAP_STATE_DIR, which the test sets).
 // Prints one JSON line per step taken ({"step":n}) and, at the end, {"result":{...}}.
-import { createDockerFactory } from '@snapbox/docker';
 import { goExplore } from '@snapbox/go-explore';
 
-const [mode, path, image] = process.argv.slice(2);
+const [mode, path, image, backend = 'docker'] = process.argv.slice(2);
+const factory =
+  backend === 'bubblewrap'
+    ? (await import('@snapbox/bubblewrap')).createBubblewrapFactory()
+    : (await import('@snapbox/docker')).createDockerFactory({ pull: 'never' });
 const code = [2, 0, 3, 1, 1, 3];
 
 // The lock of the Docker integration test: the right digit advances, a wrong one resets on a draw
@@ -53,7 +57,7 @@ const task = {
 };
 
 const options = {
-  factory: createDockerFactory({ pull: 'never' }),
+  factory,
   image,
   task,
   seed: 13,
