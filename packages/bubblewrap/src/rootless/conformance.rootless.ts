@@ -1,4 +1,5 @@
 import { describeContainerConformance } from '@snapbox/conformance';
+import { detectCgroups } from '../cgroup-driver.js';
 import { type BubblewrapContainer, createBubblewrapFactory } from '../index.js';
 import { testStateDir } from '../test-support/fixtures.js';
 
@@ -10,12 +11,20 @@ if (process.getuid?.() === 0 || image === '') {
   );
 }
 
+const pidsReason = detectCgroups({ rootless: true }).reason;
+
 describeContainerConformance({
   name: 'bubblewrap (rootless)',
   factory: createBubblewrapFactory({ stateDir: testStateDir('rootless-conformance') }),
   image,
   unsupported: {
     fromDockerfile: 'the test user has no access to the Docker engine, which builds the image',
+    // The same declarations as the root suite (conformance.test.ts).
+    hostNetwork: "the factory's network is 'none' by default: no container of it reaches this machine",
+    user: 'commands run as the image user; uploads cannot be given to another one yet',
+    ports: 'a sandbox has no port forwarding',
+    // A pids limit lives in a cgroup, which an ordinary user has only where one is delegated to it.
+    ...(pidsReason === undefined ? {} : { pids: pidsReason }),
   },
   probeResource: async (container, resource) => {
     const limits = (container as BubblewrapContainer).limits();
