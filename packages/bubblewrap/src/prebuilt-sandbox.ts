@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { SnapboxError } from '@snapbox/core';
 import { type CgroupHandle, removeCgroupDirsSync } from './cgroup-driver.js';
 import { helperEnvironment, hostBinary } from './host-binaries.js';
@@ -171,6 +171,7 @@ export class PrebuiltSandbox implements SandboxSlot {
         );
         agent.process.once('error', reject);
       });
+      await this.#agentJoined(initPid, agent);
       return { initPid, agent };
     });
     // Unhandled until someone completes it; a pooled one may die unused.
@@ -292,6 +293,35 @@ export class PrebuiltSandbox implements SandboxSlot {
   }
 
   /**
+   * Resolves once the agent has joined the sandbox's namespaces. The relay reports a built-in as
+   * started when it forked, before the agent's `setns` calls; `place` must not run before the
+   * agent is in the mount namespace. Joining while it runs, between its `pivot_root` and its
+   * detaching of the old root, the agent would take the old root (stacked on top of the new one
+   * until then) for its own, and every command would run in bwrap's empty tmpfs instead of the
+   * container's root (seen as commands that failed with 127 and writes that never reached the
+   * container's upper layer). The pid namespace is the last one joined that matters: its link
+   * in `pid_for_children` changes after the mount namespace's.
+   */
+  async #agentJoined(initPid: number, agent: SandboxAgent): Promise<void> {
+    const target = readlinkQuietly(`/proc/${initPid}/ns/pid`);
+    for (let waited = 0; ; waited++) {
+      if (this.#failure !== undefined) throw this.#failure;
+      const pid = agent.pid;
+      const joined = pid === undefined ? undefined : readlinkQuietly(`/proc/${pid}/ns/pid_for_children`);
+      if (target !== undefined && joined === target) return;
+      if (joined === undefined || target === undefined || waited > 10_000) {
+        throw new SnapboxError('SANDBOX_START_FAILED', {
+          message:
+            joined === undefined || target === undefined
+              ? "The sandbox's agent or init ended before the agent joined the sandbox."
+              : "The sandbox's agent did not join the sandbox's namespaces in 10 s.",
+        });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+  }
+
+  /**
    * Resolves once bwrap has finished setting the sandbox up and waits on its stdin: its mount
    * namespace then holds only what it made (the store bound in, /proc, /dev), none of the host's
    * mounts it started from, nor its temporary /newroot and /oldroot. A pooled sandbox is
@@ -308,9 +338,14 @@ export class PrebuiltSandbox implements SandboxSlot {
       } catch {
         // Gone: the exit handler reports why.
       }
+      // bwrap ends its setup with pivot_root(".", ".") on /newroot and then detaches the old
+      // root, which sits on top of the new one until then: a namespace joined in between (by
+      // the agent, or by place) would take that old root for its root. Two mounts on "/" mean
+      // it is not detached yet.
       if (
         mounts.includes(storeInside) &&
         mounts.includes('/dev') &&
+        mounts.filter((mount) => mount === '/').length === 1 &&
         !mounts.some((mount) => mount.startsWith('/oldroot') || mount.startsWith('/newroot'))
       ) {
         return;
@@ -343,4 +378,12 @@ function runPlace(args: readonly string[]): Promise<void> {
       }
     });
   });
+}
+
+function readlinkQuietly(path: string): string | undefined {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return undefined;
+  }
 }
