@@ -82,6 +82,11 @@ export async function runExec(request: RunExecRequest): Promise<ExecResult> {
       cause: options.signal.reason,
     });
   }
+  // The sandbox had an agent and lost it with the spawn relay: the sandbox died with them (its
+  // bwrap is the relay's child), so there is nothing for nsenter to join either.
+  if (target.agent !== undefined && !target.agent.alive && target.agent.lostReason?.startsWith('the spawn relay')) {
+    throw relayLost(request.display, target.agent.lostReason);
+  }
   const marker = newExecMarker();
   const env = { ...request.env, [execMarkerVariable]: marker };
   const child =
@@ -173,6 +178,15 @@ export async function runExec(request: RunExecRequest): Promise<ExecResult> {
     });
     child.once('exit', (code, signal) => {
       if (stopReason !== undefined) return;
+      if (child.lostReason !== undefined) {
+        // Not the command's own end: an exit status would read as if it had been killed by it.
+        finished = true;
+        for (const timer of timers) clearTimeout(timer);
+        options.signal?.removeEventListener('abort', onAbort);
+        request.track(child, false);
+        reject(relayLost(request.display, child.lostReason, collector.partialResult()));
+        return;
+      }
       exitCode = code ?? 128 + signalNumber(signal);
       if (openPipes === 0) settle();
       // A background job that kept the pipes open: settle after a short drain. The timer alone
@@ -197,4 +211,17 @@ const signalNumbers: Record<string, number> = {
 
 function signalNumber(signal: NodeJS.Signals | null): number {
   return signal === null ? 0 : (signalNumbers[signal] ?? 9);
+}
+
+/**
+ * The error for a command whose spawn relay (spawner.ts) or sandbox agent ended under it: the
+ * relay's children, the sandboxes among them, end with it, so the container is gone.
+ */
+function relayLost(display: string, why: string, partial?: ExecResult): SnapboxError {
+  return new SnapboxError('SPAWN_RELAY_LOST', {
+    message:
+      `${display} was lost: ${why}. The container's sandbox ended with it; start a new container ` +
+      '(the relay restarts on the next spawn). Set SNAPBOX_BWRAP_SPAWNER=node to run without the relay.' +
+      (partial !== undefined && partial.output !== '' ? ` Output so far: ${partial.output.slice(-500)}` : ''),
+  });
 }

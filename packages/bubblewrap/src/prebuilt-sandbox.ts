@@ -31,7 +31,7 @@ const afterwards = '/.snapbox-sandbox-ended';
  * `place` and `agent` built-ins need, by Node's name for the architecture: x86-64 has its own
  * table, the newer ones share the generic one.
  */
-const syscallNumbers: Partial<Record<NodeJS.Architecture, string>> = {
+export const syscallNumbers: Partial<Record<NodeJS.Architecture, string>> = {
   x64: '308,165,166,155,170,157',
   arm64: '268,40,39,41,161,167',
   riscv64: '268,40,39,41,161,167',

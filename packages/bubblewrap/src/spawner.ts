@@ -32,6 +32,11 @@ export interface HostChild extends EventEmitter {
   kill(signal?: NodeJS.Signals): boolean;
   ref(): void;
   unref(): void;
+  /**
+   * Set when the process was lost with the spawn relay (or its sandbox's agent) rather than
+   * ending on its own: why, for the error that replaces its exit status.
+   */
+  readonly lostReason?: string | undefined;
 }
 
 /** Joins the cgroups (one file per hierarchy) before exec, so everything after is accounted. */
@@ -278,7 +283,9 @@ export class SandboxAgent {
     const gone = () => {
       if (this.#gone) return;
       this.#gone = true;
-      const why = `the sandbox's agent ended${this.#stderr ? `: ${this.#stderr.trim()}` : ''}`;
+      const why =
+        this.process.lostReason ?? `the sandbox's agent ended${this.#stderr ? `: ${this.#stderr.trim()}` : ''}`;
+      this.#lostReason = why;
       for (const child of this.#children) child.lost(why);
       this.#children.clear();
     };
@@ -290,6 +297,12 @@ export class SandboxAgent {
   get alive(): boolean {
     return !this.#gone;
   }
+
+  /** Why it ended, once it has. */
+  get lostReason(): string | undefined {
+    return this.#lostReason;
+  }
+  #lostReason: string | undefined;
 
   /** The agent's pid, once started. */
   get pid(): number | undefined {
@@ -474,10 +487,17 @@ export class RelayedChild extends EventEmitter implements HostChild {
     this.#maybeClose();
   }
 
+  /** Why it was lost, when {@link RelayedChild.lost} ended it. */
+  get lostReason(): string | undefined {
+    return this.#lostReason;
+  }
+  #lostReason: string | undefined;
+
   /** @internal The relay died: the process died with it (it SIGKILLs its children when it ends). */
   lost(why: string): void {
     if (this.#gone) return;
     const wasRunning = !this.#exited;
+    if (wasRunning) this.#lostReason = why;
     this.#exited = true;
     this.#forget();
     for (const stream of this.#open) stream.push(null);
