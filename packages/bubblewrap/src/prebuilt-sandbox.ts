@@ -309,11 +309,14 @@ export class PrebuiltSandbox implements SandboxSlot {
       const pid = agent.pid;
       const joined = pid === undefined ? undefined : readlinkQuietly(`/proc/${pid}/ns/pid_for_children`);
       if (target !== undefined && joined === target) return;
-      if (joined === undefined || target === undefined || waited > 10_000) {
+      if (!agent.alive || target === undefined || waited > 10_000) {
+        // The agent's own message (it says which step failed) when it ended.
+        await new Promise((resolve) => setImmediate(resolve));
         throw new SnapboxError('SANDBOX_START_FAILED', {
-          message:
-            joined === undefined || target === undefined
-              ? "The sandbox's agent or init ended before the agent joined the sandbox."
+          message: !agent.alive
+            ? `The sandbox's agent ended before it joined the sandbox: ${agent.lostReason ?? 'no message'}`
+            : target === undefined
+              ? `The sandbox's init (pid ${initPid}) ended before its agent joined it.`
               : "The sandbox's agent did not join the sandbox's namespaces in 10 s.",
         });
       }

@@ -130,15 +130,15 @@ $builtins{agent} = sub {
   my ($pid, $numbers) = @_;
   my ($setns, $prctl) = (split /,/, $numbers)[0, 5];
   # Every namespace is opened before any is joined: once in the mount namespace, the host's /proc
-  # is out of sight. The cgroup namespace only where bwrap made one (rooted at the cgroup the
-  # agent joined when it started).
+  # is out of sight. Only those bwrap made: one the sandbox shares with the host (the network
+  # with network 'default'; the cgroup namespace where it has none) is the agent's already, and
+  # joining it from inside the sandbox's user namespace would be refused.
   my @namespaces;
   for my $type ('user', 'mnt', 'ipc', 'uts', 'net', 'pid', 'cgroup') {
     open(my $fh, '<', "/proc/$pid/ns/$type") or die "cannot open /proc/$pid/ns/$type: $!\n";
+    next if (stat($fh))[1] == (stat("/proc/self/ns/$type"))[1];
     push @namespaces, $fh;
   }
-  my $own_cgroup = (stat('/proc/self/ns/cgroup'))[1];
-  pop @namespaces if (stat($namespaces[-1]))[1] == $own_cgroup;
   for my $fh (@namespaces) { syscall($setns, fileno($fh), 0) == 0 or die "cannot join the sandbox's namespaces: $!\n"; }
   close($_) for @namespaces;
   syscall($prctl, 36, 1, 0, 0, 0) == 0 or die "cannot become a subreaper: $!\n";
