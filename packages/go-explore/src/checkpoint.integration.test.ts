@@ -141,7 +141,7 @@ describe.each<Backend>(['docker', 'bubblewrap'])('checkpoints on %s, across proc
     expect(await exists(path)).toBe(false);
     expect(await exists(journalPath(path))).toBe(false);
     const deadline = Date.now() + 20_000;
-    while ((await ofRun()).containers.length > 0 && Date.now() < deadline) {
+    while ((await leftovers()).containers > 0 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
     expect(await leftovers()).toEqual({ containers: 0, snapshots: 0 });
