@@ -50,12 +50,10 @@ import { randomId, sessionPrefix } from './store-layout.js';
 
 /**
  * What a bubblewrap container enforces of the options a backend may lack: `resources.pids` (in
- * its cgroup) and, for a factory whose network is `'none'` (its default), `network: 'none'`. The
- * network is the factory's (`createBubblewrapFactory({ network })`), so a container of a
- * `'default'` factory cannot ask for none. `user` and `ports` are refused.
+ * its cgroup) and `network` (each container chooses; the factory's `network` is the default).
  */
-function supportedBy(backend: ResolvedBackend): SupportedOptions {
-  return { backend: 'bubblewrap', network: backend.network === 'none', pids: true };
+function supportedBy(_backend: ResolvedBackend): SupportedOptions {
+  return { backend: 'bubblewrap', network: true, pids: true };
 }
 
 /** Where a bubblewrap container's filesystem comes from (core's `ContainerSource`). */
@@ -70,6 +68,8 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
   readonly #source: BubblewrapSource;
   readonly #options: ContainerOptions;
   readonly #backend: ResolvedBackend;
+  /** The container's own network, else its factory's. */
+  readonly #network: 'none' | 'default';
   #state: ContainerState = 'created';
   #starting: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
@@ -94,6 +94,7 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
     this.#source = source;
     this.#options = options;
     this.#backend = backend;
+    this.#network = options.network ?? backend.network;
   }
 
   /** @internal Used by the factory, which shares one resolved backend between its containers. */
@@ -224,7 +225,7 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
     // The sandbox process (from the pool when one is ready) boots while the layers are pinned and
     // the folders made: it only needs them when it mounts.
     const takeSandbox = () => {
-      this.#pending = backend.pool.take();
+      this.#pending = backend.poolFor(this.#network).take();
       if (detection.driver !== undefined) {
         this.#cgroup = detection.driver.create(`${sessionPrefix()}-${id}`, limits);
         record.cgroups = this.#cgroup.dirs;

@@ -7,7 +7,6 @@ describeContainerConformance({
   factory: createBubblewrapFactory({ stateDir: testStateDir('conformance') }),
   image: tinyImage,
   unsupported: {
-    hostNetwork: "the factory's network is 'none' by default: no container of it reaches this machine",
     user: 'commands run as the image user; uploads cannot be given to another one yet',
     ports: 'a sandbox has no port forwarding',
   },
