@@ -7,7 +7,6 @@ describeContainerConformance({
   factory: createBubblewrapFactory({ stateDir: testStateDir('conformance') }),
   image: tinyImage,
   unsupported: {
-    user: 'commands run as the image user; uploads cannot be given to another one yet',
     ports: 'a sandbox has no port forwarding',
   },
   // Limits live in the container's cgroup on the host, outside the sandbox's view.

@@ -16,6 +16,7 @@ describeContainerConformance({
   image,
   unsupported: {
     fromDockerfile: 'the test user has no access to the Docker engine, which builds the image',
+    user: "a rootless sandbox's user namespace maps only this user's own uid (no subordinate uid range through newuidmap), so no other uid exists inside",
   },
   probeResource: async (container, resource) => {
     const limits = (container as BubblewrapContainer).limits();
