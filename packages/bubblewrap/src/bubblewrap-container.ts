@@ -9,6 +9,7 @@ import {
   assertNonEmptyString,
   assertStartOptions,
   BaseContainer,
+  type ContainerEndpoint,
   ContainerNotStartedError,
   type ContainerOptions,
   type ContainerSource,
@@ -42,6 +43,7 @@ import { buildDockerfile } from './dockerfile-build.js';
 import { type ExecTarget, runExec } from './exec-runner.js';
 import { downloadFiles, makeDirectory, type TransferHelper, uploadFiles } from './file-transfer.js';
 import { containerHolder } from './layer-store.js';
+import { PortRelay } from './port-relay.js';
 import { continueAll, processesIn, stopAll } from './process-scan.js';
 import { type ContainerRecord, currentOwner, type RootImage, type SnapshotRecord, writeJsonAtomic } from './records.js';
 import type { PendingSandbox, Sandbox } from './sandbox-launch.js';
@@ -50,12 +52,13 @@ import { randomId, sessionPrefix } from './store-layout.js';
 
 /**
  * What a bubblewrap container enforces of the options a backend may lack: `resources.pids` (in
- * its cgroup), `network` (each container chooses; the factory's `network` is the default) and
- * `user` (commands join the sandbox with nsenter's `--setuid`/`--setgid`). A rootless backend
+ * its cgroup), `network` (each container chooses; the factory's `network` is the default),
+ * `user` (commands join the sandbox with nsenter's `--setuid`/`--setgid`) and `ports` (the
+ * host's own with network `'default'`, relayed into the sandbox with `'none'`). A rootless backend
  * validates `user` here and refuses it afterwards, with its reason ({@link refuseRootlessUser}).
  */
 function supportedBy(_backend: ResolvedBackend): SupportedOptions {
-  return { backend: 'bubblewrap', network: true, pids: true, user: true };
+  return { backend: 'bubblewrap', network: true, pids: true, user: true, ports: true };
 }
 
 /**
@@ -107,6 +110,8 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
   /** How many processes an idle sandbox has (measured once it is ready). */
   #baselineProcesses = 0;
   readonly #helpers = new Set<ChildProcess>();
+  /** Relays the `ports` of a container with network `'none'`, from its first `endpoint()` on. */
+  #relay: PortRelay | undefined;
 
   /** @internal Use a factory from `createBubblewrapFactory()`. */
   constructor(source: BubblewrapSource, options: ContainerOptions, backend: ResolvedBackend) {
@@ -443,6 +448,8 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
     }
+    // Gone before stop() returns: its ports refuse connections from then on.
+    await this.#relay?.close();
     this.#teardownSync();
   }
 
@@ -482,6 +489,8 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
       for (let waited = 0; waited < 2000 && !this.#sandboxEmpty(sandbox); waited += 2) sleepSync(2);
     }
     for (const helper of this.#helpers) helper.kill('SIGKILL');
+    void this.#relay?.close();
+    this.#relay = undefined;
     // A start that failed before its sandbox was complete: the waiting process and its cgroup.
     this.#pending?.discard();
     this.#pending = undefined;
@@ -528,6 +537,35 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
    * File transfers run as root inside (they may write where the container's user cannot, as the
    * Docker backend's archive uploads do) and give what they create to the container's user.
    */
+  /**
+   * Where this machine reaches a container port listed in `ports`. With network `'default'` the
+   * sandbox shares the host's network, so the port is the host's own on loopback. With `'none'`
+   * it is a port on 127.0.0.1 relayed into the sandbox's network namespace ({@link PortRelay},
+   * started by the first call).
+   */
+  override async endpoint(port: number): Promise<ContainerEndpoint> {
+    this.assertExposedPort(port, this.#options.ports);
+    if (this.#network === 'default') return { host: '127.0.0.1', port };
+    if (this.#relay === undefined || !this.#relay.alive) {
+      void this.#relay?.close();
+      this.#relay = new PortRelay(
+        (this.#sandbox as Sandbox).initPid,
+        this.#backend.rootless,
+        this.#options.ports ?? [],
+      );
+    }
+    const relay = this.#relay;
+    try {
+      await relay.ready;
+    } catch (error) {
+      // Stopped meanwhile: the relay was closed with the sandbox.
+      this.assertRunning('endpoint');
+      throw error;
+    }
+    this.assertRunning('endpoint');
+    return { host: '127.0.0.1', port: relay.hostPort(port) as number };
+  }
+
   #helper(): TransferHelper {
     return { target: this.#targetAs(undefined), env: this.#baseEnv(), container: this.name, owner: this.#user };
   }

@@ -6,9 +6,6 @@ describeContainerConformance({
   name: 'bubblewrap',
   factory: createBubblewrapFactory({ stateDir: testStateDir('conformance') }),
   image: tinyImage,
-  unsupported: {
-    ports: 'a sandbox has no port forwarding',
-  },
   // Limits live in the container's cgroup on the host, outside the sandbox's view.
   probeResource: async (container, resource) => {
     const limits = (container as BubblewrapContainer).limits();
