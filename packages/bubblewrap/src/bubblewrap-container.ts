@@ -226,8 +226,14 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
       limits.cpu !== undefined || limits.memoryMiB !== undefined || this.#options.resources?.pids !== undefined;
     const detection = backend.cgroups();
     if (detection.driver === undefined && explicit) {
+      // Named after the first limit asked for, as callers branch on `capability`.
       throw new UnsupportedCapabilityError({
-        capability: 'resources.cpu / resources.memoryMiB',
+        capability:
+          limits.cpu !== undefined
+            ? 'resources.cpu'
+            : limits.memoryMiB !== undefined
+              ? 'resources.memoryMiB'
+              : 'resources.pids',
         backend: 'bubblewrap',
         detail: `limits need cgroups, and ${detection.reason ?? 'none are usable'}`,
       });
@@ -401,6 +407,7 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
       pidNamespace: sandbox.pidNamespace,
       cgroupProcs: this.#cgroup?.procsFiles ?? [],
       user,
+      hostNetwork: this.#network === 'default',
     };
   }
 
