@@ -148,8 +148,10 @@ export class PortRelay {
     this.#closed = true;
     this.#child.kill('SIGKILL');
     this.#child.stderr?.destroy();
-    this.#child.unref();
     if (this.#child.connected) this.#child.disconnect();
+    // Referenced again until it is gone: a stop() awaiting this must not find the event loop
+    // empty and end the process mid-stop.
+    this.#child.ref();
     return this.#exited;
   }
 }

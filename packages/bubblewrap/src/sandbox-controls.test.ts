@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError } from '@snapbox/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { BubblewrapContainer } from './bubblewrap-container.js';
@@ -89,6 +91,62 @@ describe('ports', () => {
     console.log(`relayed connection with one request: ${((performance.now() - began) / rounds).toFixed(1)} ms`);
     await box.stop();
     await expect(exchange(port, 'gone?\n')).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
+
+  const childScript = fileURLToPath(new URL('./test-support/ports-child.mjs', import.meta.url));
+  /** Runs the child in `mode`; resolves with its JSON lines as they come, and its exit. */
+  function runChild(mode: 'stop' | 'hold') {
+    const child = spawn(process.execPath, [childScript, mode, stateDir, tinyImage], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const lines: Record<string, unknown>[] = [];
+    let waiting: (() => void) | undefined;
+    let buffered = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('utf8');
+      let at = buffered.indexOf('\n');
+      while (at >= 0) {
+        lines.push(JSON.parse(buffered.slice(0, at)) as Record<string, unknown>);
+        buffered = buffered.slice(at + 1);
+        at = buffered.indexOf('\n');
+      }
+      waiting?.();
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const firstLine = new Promise<Record<string, unknown>>((resolve) => {
+      waiting = () => {
+        if (lines[0] !== undefined) resolve(lines[0]);
+      };
+    });
+    return { child, lines, exited, firstLine };
+  }
+  const refused = async (port: number) => {
+    for (let waited = 0; waited < 5000; waited += 100) {
+      const error = await exchange(port, 'x').then(
+        () => undefined,
+        (failure: NodeJS.ErrnoException) => failure,
+      );
+      if (error?.code === 'ECONNREFUSED') return true;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return false;
+  };
+
+  it('stop() returns in a script with nothing else to do (the relay keeps it alive until gone)', async () => {
+    const run = runChild('stop');
+    expect(await run.exited).toBe(0);
+    expect(run.lines).toEqual([{ port: expect.any(Number) }, { stopped: true }]);
+    expect(await refused(run.lines[0]?.port as number)).toBe(true);
+  });
+
+  it('the relay ends with its owner, SIGKILL included', async () => {
+    const run = runChild('hold');
+    const { port } = (await run.firstLine) as { port: number };
+    // Listening while the owner lives.
+    await expect(exchange(port, 'x')).resolves.toBe('');
+    run.child.kill('SIGKILL');
+    await run.exited;
+    expect(await refused(port)).toBe(true);
   });
 
   it("a 'default' container's endpoint is the host's own port", async () => {
