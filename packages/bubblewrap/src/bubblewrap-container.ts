@@ -547,7 +547,7 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
   /**
    * Where this machine reaches a container port listed in `ports`. With network `'default'` the
    * sandbox shares the host's network, so the port is the host's own on loopback. With `'none'`
-   * it is a port on 127.0.0.1 relayed into the sandbox's network namespace ({@link PortRelay},
+   * it is a port on 127.0.0.1 relayed into the sandbox's network namespace (a relay
    * started by the first call).
    */
   override async endpoint(port: number): Promise<ContainerEndpoint> {
