@@ -541,10 +541,6 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
   }
 
   /**
-   * File transfers run as root inside (they may write where the container's user cannot, as the
-   * Docker backend's archive uploads do) and give what they create to the container's user.
-   */
-  /**
    * Where this machine reaches a container port listed in `ports`. With network `'default'` the
    * sandbox shares the host's network, so the port is the host's own on loopback. With `'none'`
    * it is a port on 127.0.0.1 relayed into the sandbox's network namespace (a relay
@@ -573,6 +569,10 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
     return { host: '127.0.0.1', port: relay.hostPort(port) as number };
   }
 
+  /**
+   * File transfers run as root inside (they may write where the container's user cannot, as the
+   * Docker backend's archive uploads do) and give what they create to the container's user.
+   */
   #helper(): TransferHelper {
     return { target: this.#targetAs(undefined), env: this.#baseEnv(), container: this.name, owner: this.#user };
   }
