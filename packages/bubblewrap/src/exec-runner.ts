@@ -25,6 +25,11 @@ export interface ExecTarget {
   cgroupProcs: readonly string[];
   /** `[uid, gid]` inside the sandbox; undefined for root. */
   user: readonly [number, number] | undefined;
+  /**
+   * The sandbox shares this process's network namespace (network `'default'`): nsenter leaves it
+   * alone, as an ordinary user may not re-enter the host's from the sandbox's user namespace.
+   */
+  hostNetwork?: boolean;
 }
 
 export interface RunExecRequest {
@@ -56,7 +61,7 @@ export function nsenterArgv(target: ExecTarget, workdir: string, argv: readonly 
     '--pid',
     '--ipc',
     '--uts',
-    '--net',
+    ...(target.hostNetwork === true ? [] : ['--net']),
     '--root',
     `--wdns=${workdir}`,
     ...user,

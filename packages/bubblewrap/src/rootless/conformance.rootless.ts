@@ -1,4 +1,5 @@
 import { describeContainerConformance } from '@snapbox/conformance';
+import { detectCgroups } from '../cgroup-driver.js';
 import { type BubblewrapContainer, createBubblewrapFactory } from '../index.js';
 import { testStateDir } from '../test-support/fixtures.js';
 
@@ -10,12 +11,18 @@ if (process.getuid?.() === 0 || image === '') {
   );
 }
 
+// A process limit needs a cgroup of this user's own (cgroup v2 with a delegated user service);
+// where the machine gives none (cgroup v1 here), resources.pids must be refused, with this reason.
+const noCgroups = detectCgroups({ rootless: true }).reason;
+
 describeContainerConformance({
   name: 'bubblewrap (rootless)',
   factory: createBubblewrapFactory({ stateDir: testStateDir('rootless-conformance') }),
   image,
   unsupported: {
     fromDockerfile: 'the test user has no access to the Docker engine, which builds the image',
+    ...(noCgroups === undefined ? {} : { pids: `limits need cgroups, and ${noCgroups}` }),
+    user: "a rootless sandbox's user namespace maps only this user's own uid (no subordinate uid range through newuidmap), so no other uid exists inside",
   },
   probeResource: async (container, resource) => {
     const limits = (container as BubblewrapContainer).limits();
