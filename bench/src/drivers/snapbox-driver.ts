@@ -1,88 +1,15 @@
 import { createDockerFactory, type DockerContainer, type DockerFactory } from '@snapbox/docker';
 import type Docker from 'dockerode';
-import { type Box, type Capability, type Driver, type Timed, timed } from './driver.js';
+import { ContractDriver } from './contract-driver.js';
 
-/** snapbox's Docker backend, used as its README shows: a factory, containers, string commands. */
-export class SnapboxDriver implements Driver {
-  readonly tool = 'snapbox' as const;
-  readonly unsupported = new Map<Capability, string>();
-  readonly factory: DockerFactory;
-  readonly #image: string;
-  readonly #labels: Record<string, string>;
-  readonly #boxes = new Map<string, DockerContainer>();
-  /** Never started: deleteSnapshot works on a container in any state. */
-  readonly #handle: DockerContainer;
-
+/** snapbox's Docker backend, used as its README shows. */
+export class SnapboxDriver extends ContractDriver<DockerContainer, DockerFactory> {
   constructor(
     docker: Docker,
     image: string,
     labels: Record<string, string>,
     options: { flattenAtLayers?: number } = {},
   ) {
-    this.factory = createDockerFactory({ docker, ...options });
-    this.#image = image;
-    this.#labels = labels;
-    this.#handle = this.factory.fromImage({ image });
-  }
-
-  start(): Promise<Timed<Box>> {
-    return timed(async () => this.#track(this.factory.fromImage({ image: this.#image, labels: this.#labels })));
-  }
-
-  async #track(container: DockerContainer): Promise<Box> {
-    await container.start();
-    const id = container.id as string;
-    this.#boxes.set(id, container);
-    return { id };
-  }
-
-  container(box: Box): DockerContainer {
-    const container = this.#boxes.get(box.id);
-    if (container === undefined) throw new Error(`snapbox driver: unknown container ${box.id}`);
-    return container;
-  }
-
-  exec(box: Box, command: string, expectBytes?: number): Promise<Timed<void>> {
-    const container = this.container(box);
-    return timed(async () => {
-      const result = await container.exec(command);
-      if (result.exitCode !== 0) throw new Error(`snapbox: ${command} exited ${result.exitCode}: ${result.stderr}`);
-      if (expectBytes !== undefined && result.stdout.length !== expectBytes) {
-        throw new Error(`snapbox: ${command} printed ${result.stdout.length} bytes, expected ${expectBytes}`);
-      }
-    });
-  }
-
-  upload(box: Box, localPath: string, remotePath: string): Promise<Timed<void>> {
-    const container = this.container(box);
-    return timed(() => container.uploadFile(localPath, remotePath));
-  }
-
-  download(box: Box, remotePath: string, localPath: string): Promise<Timed<void>> {
-    const container = this.container(box);
-    return timed(() => container.downloadFile(remotePath, localPath));
-  }
-
-  snapshot(box: Box): Promise<Timed<string>> {
-    const container = this.container(box);
-    return timed(() => container.snapshot());
-  }
-
-  restore(snapshotId: string): Promise<Timed<Box>> {
-    return timed(() => this.#track(this.factory.fromSnapshot({ snapshotId, labels: this.#labels })));
-  }
-
-  deleteSnapshot(snapshotId: string): Promise<Timed<void>> {
-    return timed(() => this.#handle.deleteSnapshot(snapshotId));
-  }
-
-  async remove(box: Box): Promise<void> {
-    await this.container(box).stop();
-    this.#boxes.delete(box.id);
-  }
-
-  async close(): Promise<void> {
-    await Promise.all([...this.#boxes.values()].map((container) => container.stop().catch(() => undefined)));
-    this.#boxes.clear();
+    super('snapbox', createDockerFactory({ docker, ...options }), image, labels);
   }
 }

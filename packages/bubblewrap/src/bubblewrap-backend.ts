@@ -28,6 +28,7 @@ export interface BubblewrapBackendOptions {
    */
   engineSocket?: string;
   /**
+   * The network of containers that do not choose one (`ContainerOptions.network`).
    * `'none'` (default): each container has its own network namespace with loopback only.
    * `'default'`: containers share the host's network.
    */
@@ -75,11 +76,13 @@ export interface ResolvedBackend {
   removals: BackgroundRemovals;
   /** Sandboxes started ahead for this backend's network setting. */
   pool: SandboxPool;
+  /** Sandboxes started ahead for a container's own network (the same pool as `pool` for the factory's). */
+  poolFor(network: 'none' | 'default'): SandboxPool;
 }
 
 const backends = new Map<
   string,
-  Omit<ResolvedBackend, 'network' | 'pidsLimit' | 'flattenAtLayers' | 'engine' | 'images' | 'pool'>
+  Omit<ResolvedBackend, 'network' | 'pidsLimit' | 'flattenAtLayers' | 'engine' | 'images' | 'pool' | 'poolFor'>
 >();
 const pools = new Map<string, SandboxPool>();
 
@@ -137,25 +140,31 @@ export function resolveBackend(options: BubblewrapBackendOptions = {}): Resolved
   };
   const pidsLimit = options.pidsLimit ?? 4096;
   const size = options.prestartedSandboxes ?? 2;
-  // Per state folder: a pre-built sandbox has its store bound in.
-  const poolKey = `${stateRoot}|${network}|${size}`;
-  let pool = pools.get(poolKey);
-  if (pool === undefined) {
-    const cgroupsOf = shared.cgroups;
-    pool = new SandboxPool({
-      size,
-      network,
-      rootless,
-      storeRoot: shared.store.layout.root,
-      cgroups: () => cgroupsOf().driver,
-      hold: () => shared.tracker.hold(),
-    });
-    pools.set(poolKey, pool);
-  }
+  // One pool per network (a sandbox's network namespace is made when its process starts) and per
+  // state folder (a pre-built sandbox has its store bound in). A pool spawns nothing before its
+  // first take, so a network no container asks for costs nothing.
+  const poolFor = (wanted: 'none' | 'default'): SandboxPool => {
+    const poolKey = `${stateRoot}|${wanted}|${size}`;
+    let pool = pools.get(poolKey);
+    if (pool === undefined) {
+      const cgroupsOf = shared.cgroups;
+      pool = new SandboxPool({
+        size,
+        network: wanted,
+        rootless,
+        storeRoot: shared.store.layout.root,
+        cgroups: () => cgroupsOf().driver,
+        hold: () => shared.tracker.hold(),
+      });
+      pools.set(poolKey, pool);
+    }
+    return pool;
+  };
   return {
     ...shared,
     network,
-    pool,
+    pool: poolFor(network),
+    poolFor,
     pidsLimit,
     flattenAtLayers: options.flattenAtLayers ?? 64,
     engine: engineOf,

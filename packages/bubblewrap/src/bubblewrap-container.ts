@@ -8,6 +8,7 @@ import {
   assertNonEmptyString,
   assertStartOptions,
   BaseContainer,
+  type ContainerEndpoint,
   ContainerNotStartedError,
   type ContainerOptions,
   type ContainerSource,
@@ -39,9 +40,10 @@ import {
 import { isGoneOrZombie, removeContainer, removeContainerSync } from './cleanup.js';
 import { buildDockerfile } from './dockerfile-build.js';
 import { type ExecTarget, runExec } from './exec-runner.js';
-import { downloadFiles, uploadFiles } from './file-transfer.js';
+import { downloadFiles, makeDirectory, type TransferHelper, uploadFiles } from './file-transfer.js';
 import { hostBinary } from './host-binaries.js';
 import { containerHolder, snapshotHolder } from './layer-store.js';
+import { PortRelay } from './port-relay.js';
 import { continueAll, processesIn, stopAll } from './process-scan.js';
 import { type ContainerRecord, currentOwner, type RootImage, type SnapshotRecord, writeJsonAtomic } from './records.js';
 import type { Sandbox, SandboxPlacement, SandboxSlot } from './sandbox-launch.js';
@@ -51,12 +53,28 @@ import { randomId, sessionPrefix } from './store-layout.js';
 
 /**
  * What a bubblewrap container enforces of the options a backend may lack: `resources.pids` (in
- * its cgroup) and, for a factory whose network is `'none'` (its default), `network: 'none'`. The
- * network is the factory's (`createBubblewrapFactory({ network })`), so a container of a
- * `'default'` factory cannot ask for none. `user` and `ports` are refused.
+ * its cgroup), `network` (each container chooses; the factory's `network` is the default),
+ * `user` (commands join the sandbox with nsenter's `--setuid`/`--setgid`) and `ports` (the
+ * host's own with network `'default'`, relayed into the sandbox with `'none'`). A rootless backend
+ * validates `user` here and refuses it afterwards, with its reason ({@link refuseRootlessUser}).
  */
-function supportedBy(backend: ResolvedBackend): SupportedOptions {
-  return { backend: 'bubblewrap', network: backend.network === 'none', pids: true };
+function supportedBy(_backend: ResolvedBackend): SupportedOptions {
+  return { backend: 'bubblewrap', network: true, pids: true, user: true, ports: true };
+}
+
+/**
+ * As an ordinary user, the sandbox's user namespace maps that user's own uid (to root inside)
+ * and nothing else (`unshare --map-root-user`): no other uid exists in it, so `user` cannot be
+ * honoured. Mapping a range needs the user's subordinate ids through `newuidmap`, which this
+ * backend does not set up.
+ */
+function refuseRootlessUser(backend: ResolvedBackend, user: string | undefined, argument: string): void {
+  if (!backend.rootless || user === undefined) return;
+  throw new UnsupportedCapabilityError({
+    capability: 'user',
+    backend: 'bubblewrap',
+    detail: `${argument} needs a uid other than root's inside the sandbox, but rootless sandboxes map only this user's own uid (no subordinate uid range through newuidmap): run as root, or remove ${argument}`,
+  });
 }
 
 /** Where a bubblewrap container's filesystem comes from (core's `ContainerSource`). */
@@ -71,6 +89,8 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
   readonly #source: BubblewrapSource;
   readonly #options: ContainerOptions;
   readonly #backend: ResolvedBackend;
+  /** The container's own network, else its factory's. */
+  readonly #network: 'none' | 'default';
   #state: ContainerState = 'created';
   #starting: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
@@ -83,11 +103,16 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
   #image: RootImage | undefined;
   #parentSnapshot: string | undefined;
   #env: Record<string, string> = {};
+  /** Who commands run as (the `user` option, else the image's `USER`); undefined for root. */
   #user: readonly [number, number] | undefined;
+  /** `ExecOptions.user` values already resolved (a name costs a lookup in the sandbox). */
+  readonly #execUsers = new Map<string, Promise<readonly [number, number] | undefined>>();
   #snapshotQueue: Promise<unknown> = Promise.resolve();
   /** How many processes an idle sandbox has (measured once it is ready). */
   #baselineProcesses = 0;
   readonly #helpers = new Set<HostChild>();
+  /** Relays the `ports` of a container with network `'none'`, from its first `endpoint()` on. */
+  #relay: PortRelay | undefined;
 
   /** @internal Use a factory from `createBubblewrapFactory()`. */
   constructor(source: BubblewrapSource, options: ContainerOptions, backend: ResolvedBackend) {
@@ -95,11 +120,13 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
     this.#source = source;
     this.#options = options;
     this.#backend = backend;
+    this.#network = options.network ?? backend.network;
   }
 
   /** @internal Used by the factory, which shares one resolved backend between its containers. */
   static create(source: BubblewrapSource, options: ContainerOptions, backend: ResolvedBackend): BubblewrapContainer {
     assertContainerOptions(options, supportedBy(backend));
+    refuseRootlessUser(backend, options.user, 'the user option');
     return new BubblewrapContainer(source, { ...options }, backend);
   }
 
@@ -200,14 +227,14 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
       limits.cpu !== undefined || limits.memoryMiB !== undefined || this.#options.resources?.pids !== undefined;
     const detection = backend.cgroups();
     if (detection.driver === undefined && explicit) {
-      // Named after what was asked for: a caller (and the conformance suite) branches on it.
-      const asked = [
-        limits.cpu !== undefined ? 'resources.cpu' : undefined,
-        limits.memoryMiB !== undefined ? 'resources.memoryMiB' : undefined,
-        this.#options.resources?.pids !== undefined ? 'resources.pids' : undefined,
-      ].filter((name) => name !== undefined);
+      // Named after the first limit asked for, as callers branch on `capability`.
       throw new UnsupportedCapabilityError({
-        capability: asked.join(' / '),
+        capability:
+          limits.cpu !== undefined
+            ? 'resources.cpu'
+            : limits.memoryMiB !== undefined
+              ? 'resources.memoryMiB'
+              : 'resources.pids',
         backend: 'bubblewrap',
         detail: `limits need cgroups, and ${detection.reason ?? 'none are usable'}`,
       });
@@ -243,7 +270,7 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
     // The sandbox process (from the pool when one is ready) boots while the layers are pinned and
     // the folders made: it only needs them when it mounts.
     const takeSandbox = () => {
-      this.#pending = backend.pool.take();
+      this.#pending = backend.poolFor(this.#network).take();
       adoptCgroup(this.#pending);
     };
     try {
@@ -318,10 +345,14 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
       this.#baselineProcesses = this.#sandbox.idleProcesses(this.#cgroup !== undefined);
       this.#env = { ...env };
       this.#state = 'running';
-      this.#user = await this.#resolveUser(record.image.config.user);
+      this.#user =
+        this.#options.user === undefined
+          ? await this.#resolveUser(record.image.config.user)
+          : await this.#resolveUser(this.#options.user, 'user');
       if (this.#options.defaultWorkdir !== undefined) {
-        const made = await this.exec(['mkdir', '-p', this.#options.defaultWorkdir], { workdir: '/' });
-        if (made.exitCode !== 0) {
+        // Made as root (the user may not write its parent) and given to the container's user.
+        const made = await makeDirectory(this.#helper(), this.#options.defaultWorkdir);
+        if (made.code !== 0) {
           throw new InvalidArgumentError({
             argument: 'defaultWorkdir',
             message: `could not create ${this.#options.defaultWorkdir}: ${made.stderr.trim()}`,
@@ -337,8 +368,11 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
     }
   }
 
-  /** The image's `USER`, as numbers inside the sandbox (names are looked up in its /etc/passwd). */
-  async #resolveUser(user: string): Promise<readonly [number, number] | undefined> {
+  /**
+   * A user (the image's `USER`, or the `user` option named by `argument`) as numbers inside the
+   * sandbox; names are looked up in its /etc/passwd.
+   */
+  async #resolveUser(user: string, argument?: string): Promise<readonly [number, number] | undefined> {
     if (user === '' || user === 'root' || user === '0' || user === '0:0') return undefined;
     const [name, group] = user.split(':') as [string, string | undefined];
     const numeric = (value: string | undefined) =>
@@ -366,6 +400,12 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
       uid ??= numeric(foundUid);
       gid ??= numeric(group === undefined ? foundGid : foundGroup);
     }
+    if (uid === undefined && argument !== undefined) {
+      throw new InvalidArgumentError({
+        argument,
+        message: `the image has no user ${JSON.stringify(name)} in its /etc/passwd; use a name from it or a numeric uid[:gid]`,
+      });
+    }
     if (uid === undefined) {
       throw new SnapboxError('IMAGE_USER_UNKNOWN', {
         message: `The image's user ${user} does not exist in its /etc/passwd.`,
@@ -375,14 +415,32 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
   }
 
   #target(): ExecTarget {
+    return this.#targetAs(this.#user);
+  }
+
+  /** The sandbox's target for a command run as `user` (undefined: root). */
+  #targetAs(user: readonly [number, number] | undefined): ExecTarget {
     const sandbox = this.#sandbox as Sandbox;
     return {
       initPid: sandbox.initPid,
       pidNamespace: sandbox.pidNamespace,
       cgroupProcs: this.#cgroup?.procsFiles ?? [],
-      user: this.#user,
+      user,
       agent: sandbox.agent,
+      hostNetwork: this.#network === 'default',
     };
+  }
+
+  /** The ids of one call's `ExecOptions.user`, resolved once per container. */
+  #execUser(user: string): Promise<readonly [number, number] | undefined> {
+    let resolved = this.#execUsers.get(user);
+    if (resolved === undefined) {
+      resolved = this.#resolveUser(user, 'options.user');
+      // A failed lookup (the sandbox stopping, say) is not remembered.
+      resolved.catch(() => this.#execUsers.delete(user));
+      this.#execUsers.set(user, resolved);
+    }
+    return resolved;
   }
 
   #baseEnv(): Record<string, string> {
@@ -413,6 +471,9 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
       sandbox.kill();
       await sandbox.exited;
     }
+    // Gone before stop() returns: its ports refuse connections from then on.
+    await this.#relay?.close();
+    this.#relay = undefined;
     this.#teardownInBackground();
   }
 
@@ -472,6 +533,8 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
       for (let waited = 0; waited < 2000 && !this.#sandboxEmpty(sandbox); waited += 2) sleepSync(2);
     }
     for (const helper of this.#helpers) helper.kill('SIGKILL');
+    void this.#relay?.close();
+    this.#relay = undefined;
     // A start that failed before its sandbox was complete: the waiting process and its cgroup.
     this.#pending?.discard();
     this.#pending = undefined;
@@ -491,14 +554,17 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
   async exec(command: string | readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     assertCommand(command);
     assertExecOptions(options, supportedBy(this.#backend));
+    refuseRootlessUser(this.#backend, options.user, 'options.user');
     this.assertRunning('exec');
     await this.#snapshotQueue;
+    this.assertRunning('exec');
+    const user = options.user === undefined ? this.#user : await this.#execUser(options.user);
     this.assertRunning('exec');
     const argv = typeof command === 'string' ? ['bash', '-lc', command] : command;
     const stoppedMeanwhile = () =>
       new ContainerNotStartedError({ operation: 'exec', state: 'stopped', container: this.name });
     const result = await runExec({
-      target: this.#target(),
+      target: this.#targetAs(user),
       argv,
       env: { ...this.#baseEnv(), ...this.#env, ...options.env },
       workdir: options.workdir ?? this.#options.defaultWorkdir ?? (this.#image?.config.workdir || '/'),
@@ -515,8 +581,41 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
     return result;
   }
 
-  #helper() {
-    return { target: this.#target(), env: this.#baseEnv(), container: this.name };
+  /**
+   * Where this machine reaches a container port listed in `ports`. With network `'default'` the
+   * sandbox shares the host's network, so the port is the host's own on loopback. With `'none'`
+   * it is a port on 127.0.0.1 relayed into the sandbox's network namespace (a relay
+   * started by the first call).
+   */
+  override async endpoint(port: number): Promise<ContainerEndpoint> {
+    this.assertExposedPort(port, this.#options.ports);
+    if (this.#network === 'default') return { host: '127.0.0.1', port };
+    if (this.#relay === undefined || !this.#relay.alive) {
+      void this.#relay?.close();
+      this.#relay = new PortRelay(
+        (this.#sandbox as Sandbox).initPid,
+        this.#backend.rootless,
+        this.#options.ports ?? [],
+      );
+    }
+    const relay = this.#relay;
+    try {
+      await relay.ready;
+    } catch (error) {
+      // Stopped meanwhile: the relay was closed with the sandbox.
+      this.assertRunning('endpoint');
+      throw error;
+    }
+    this.assertRunning('endpoint');
+    return { host: '127.0.0.1', port: relay.hostPort(port) as number };
+  }
+
+  /**
+   * File transfers run as root inside (they may write where the container's user cannot, as the
+   * Docker backend's archive uploads do) and give what they create to the container's user.
+   */
+  #helper(): TransferHelper {
+    return { target: this.#targetAs(undefined), env: this.#baseEnv(), container: this.name, owner: this.#user };
   }
 
   async uploadFiles(files: readonly FileTransfer[]): Promise<void> {

@@ -6,11 +6,6 @@ describeContainerConformance({
   name: 'bubblewrap',
   factory: createBubblewrapFactory({ stateDir: testStateDir('conformance') }),
   image: tinyImage,
-  unsupported: {
-    hostNetwork: "the factory's network is 'none' by default: no container of it reaches this machine",
-    user: 'commands run as the image user; uploads cannot be given to another one yet',
-    ports: 'a sandbox has no port forwarding',
-  },
   // Limits live in the container's cgroup on the host, outside the sandbox's view.
   probeResource: async (container, resource) => {
     const limits = (container as BubblewrapContainer).limits();

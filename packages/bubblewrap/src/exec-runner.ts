@@ -26,6 +26,11 @@ export interface ExecTarget {
   user: readonly [number, number] | undefined;
   /** The sandbox's agent, when it has one: commands start from it instead of through nsenter. */
   agent?: SandboxAgent | undefined;
+  /**
+   * The sandbox shares this process's network namespace (network `'default'`): nsenter leaves it
+   * alone, as an ordinary user may not re-enter the host's from the sandbox's user namespace.
+   */
+  hostNetwork?: boolean;
 }
 
 export interface RunExecRequest {
@@ -57,7 +62,7 @@ export function nsenterArgv(target: ExecTarget, workdir: string, argv: readonly 
     '--pid',
     '--ipc',
     '--uts',
-    '--net',
+    ...(target.hostNetwork === true ? [] : ['--net']),
     '--root',
     `--wdns=${workdir}`,
     ...user,

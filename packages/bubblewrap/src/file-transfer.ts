@@ -14,17 +14,35 @@ import { randomId } from './store-layout.js';
  * container's own commands.
  */
 
-// Creates the parent, writes stdin to the file, sets the mode.
-// biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template
-const uploadScript = 'd="${1%/*}"; if [ -n "$d" ]; then mkdir -p -- "$d" || exit 1; fi; cat > "$1" && chmod "$2" "$1"';
+// Finds the topmost missing folder of "$1" (into $top, empty when none is missing), then creates
+// them all. With an owner in "$2", what was created is given to it; folders that were already
+// there (`/tmp`) keep theirs.
+const makeDirs =
+  'top=; p="$1"; while [ ! -e "$p" ]; do top="$p"; p="$(dirname -- "$p")"; done; ' +
+  'if [ -n "$top" ]; then mkdir -p -- "$1" || exit 1; if [ -n "$2" ]; then chown -R -- "$2" "$top" || exit 1; fi; fi';
+// Creates the missing parents, writes stdin to the file, gives it to the owner ("$3", if any),
+// then sets the mode (after chown, which clears set-id bits).
+const uploadScript = `f="$1"; m="$2"; o="$3"; set -- "$(dirname -- "$f")" "$o"; ${makeDirs}; cat > "$f" || exit 1; if [ -n "$o" ]; then chown -- "$o" "$f" || exit 1; fi; chmod "$m" "$f"`;
 // 44: missing, 45: a folder; else the mode on stderr's first line and the bytes on stdout.
 const downloadScript =
   '[ -e "$1" ] || exit 44; [ -d "$1" ] && exit 45; stat -L -c %a "$1" >&2 || exit 1; exec cat < "$1"';
 
-interface Helper {
+/** How transfers reach a container: as whom they run, and who gets what they create. */
+export interface TransferHelper {
   target: ExecTarget;
   env: Record<string, string>;
   container: string | undefined;
+  /** `[uid, gid]` that created files and folders are given to; undefined: they stay root's. */
+  owner: readonly [number, number] | undefined;
+}
+
+type Helper = TransferHelper;
+
+const ownerArg = (helper: Helper) => (helper.owner === undefined ? '' : `${helper.owner[0]}:${helper.owner[1]}`);
+
+/** Creates `dir` and its missing parents, giving what it creates to the helper's owner. */
+export function makeDirectory(helper: Helper, dir: string): Promise<{ code: number; stderr: string }> {
+  return run(helper, ['/bin/sh', '-c', makeDirs, 'snapbox-mkdir', dir, ownerArg(helper)], undefined, undefined);
 }
 
 function run(
@@ -69,7 +87,7 @@ export async function uploadFiles(helper: Helper, files: readonly FileTransfer[]
     const mode = (info.mode & 0o7777).toString(8);
     const result = await run(
       helper,
-      ['/bin/sh', '-c', uploadScript, 'snapbox-upload', file.remotePath, mode],
+      ['/bin/sh', '-c', uploadScript, 'snapbox-upload', file.remotePath, mode, ownerArg(helper)],
       createReadStream(file.localPath),
       undefined,
     );

@@ -710,7 +710,7 @@ export function describeContainerConformance(options: ConformanceOptions): void 
       image,
       containerOptions: options.containerOptions,
       unsupported: options.unsupported ?? {},
-      fromDockerfile: options.unsupported?.fromDockerfile,
+      fromDockerfileUnsupported: options.unsupported?.fromDockerfile,
       serverCommand: options.serverCommand ?? defaultServerCommand,
       endpointRequest: options.endpointRequest ?? defaultEndpointRequest,
       ownedResources: options.ownedResources,

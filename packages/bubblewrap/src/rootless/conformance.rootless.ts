@@ -11,7 +11,9 @@ if (process.getuid?.() === 0 || image === '') {
   );
 }
 
-const pidsReason = detectCgroups({ rootless: true }).reason;
+// A process limit needs a cgroup of this user's own (cgroup v2 with a delegated user service);
+// where the machine gives none (cgroup v1 here), resources.pids must be refused, with this reason.
+const noCgroups = detectCgroups({ rootless: true }).reason;
 
 describeContainerConformance({
   name: 'bubblewrap (rootless)',
@@ -19,12 +21,8 @@ describeContainerConformance({
   image,
   unsupported: {
     fromDockerfile: 'the test user has no access to the Docker engine, which builds the image',
-    // The same declarations as the root suite (conformance.test.ts).
-    hostNetwork: "the factory's network is 'none' by default: no container of it reaches this machine",
-    user: 'commands run as the image user; uploads cannot be given to another one yet',
-    ports: 'a sandbox has no port forwarding',
-    // A pids limit lives in a cgroup, which an ordinary user has only where one is delegated to it.
-    ...(pidsReason === undefined ? {} : { pids: pidsReason }),
+    ...(noCgroups === undefined ? {} : { pids: `limits need cgroups, and ${noCgroups}` }),
+    user: "a rootless sandbox's user namespace maps only this user's own uid (no subordinate uid range through newuidmap), so no other uid exists inside",
   },
   probeResource: async (container, resource) => {
     const limits = (container as BubblewrapContainer).limits();
