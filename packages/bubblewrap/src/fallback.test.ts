@@ -47,12 +47,7 @@ describeContainerConformance({
   name: 'bubblewrap without the spawn relay',
   factory,
   image: tinyImage,
-  // The same declarations as conformance.test.ts: the relay changes how processes start, not what a sandbox offers.
-  unsupported: {
-    hostNetwork: "the factory's network is 'none' by default: no container of it reaches this machine",
-    user: 'commands run as the image user; uploads cannot be given to another one yet',
-    ports: 'a sandbox has no port forwarding',
-  },
+  // Nothing declared unsupported, as in conformance.test.ts: the relay changes how processes start, not what a sandbox offers.
   probeResource: async (container, resource) => {
     const limits = (container as BubblewrapContainer).limits();
     return resource === 'cpu' ? limits.cpu : resource === 'memoryMiB' ? limits.memoryMiB : undefined;
