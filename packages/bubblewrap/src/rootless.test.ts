@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +14,9 @@ import { testStateDir, tinyImage } from './test-support/fixtures.js';
  */
 const user = 'snapbox-rootless';
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
+const repoDir = fileURLToPath(new URL('../../..', import.meta.url));
 let tarball = '';
+let viewDir = '';
 
 beforeAll(async () => {
   expect(process.getuid?.(), 'the rootless test sets itself up as root').toBe(0);
@@ -39,19 +41,38 @@ beforeAll(async () => {
 
 afterAll(() => {
   if (tarball !== '') rmSync(dirname(tarball), { recursive: true, force: true });
+  // Empty once the child's mount namespace is gone: rmdir, never a recursive removal through a
+  // mount that might still be there.
+  if (viewDir !== '') rmdirSync(viewDir);
 });
 
 describe('rootless (an ordinary user, unprivileged user namespaces)', () => {
   it('passes the conformance suite and the snapshot stress as that user', { timeout: 300_000 }, async () => {
-    const vitest = join(packageDir, 'node_modules', 'vitest', 'vitest.mjs');
+    // The clone may sit in a folder the test user cannot enter (mktemp's 0700, a home folder):
+    // the run sees it through a bind mount under a fresh folder it can enter, in a mount
+    // namespace of its own, so nothing outside the test changes and the mount goes with it.
+    const view = mkdtempSync(join(tmpdir(), 'snapbox-rootless-clone-'));
+    chmodSync(view, 0o755);
+    viewDir = view;
+    const relative = packageDir.slice(repoDir.length);
     const child = spawn(
-      'runuser',
+      'unshare',
       [
-        '-u',
+        '--mount',
+        '--propagation',
+        'private',
+        '--',
+        'sh',
+        '-c',
+        'mount --bind "$1" "$2" && cd "$2/$3" && shift 3 && exec runuser -u "$@"',
+        'sh',
+        repoDir,
+        view,
+        relative,
         user,
         '--',
         process.execPath,
-        vitest,
+        'node_modules/vitest/vitest.mjs',
         'run',
         '--config',
         'vitest.rootless.config.mjs',
@@ -62,7 +83,6 @@ describe('rootless (an ordinary user, unprivileged user namespaces)', () => {
         'verbose',
       ],
       {
-        cwd: packageDir,
         env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: `/home/${user}`, SNAPBOX_ROOTLESS_IMAGE: tarball },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
