@@ -269,12 +269,7 @@ function bubblewrapTarget(results: BenchResults): TargetOutcome {
     detail.push(line);
     if (!ok) misses.push(line);
   }
-  const why =
-    misses.length === 0
-      ? []
-      : [
-          `Missed: ${misses.join(' ')} The bubblewrap side's time is process creation, not copying: a restore takes a sandbox started ahead (user and mount namespaces made) and still mounts the overlay and runs \`bwrap\` and its keep-alive, and an exec is a Node.js spawn (about 3 ms alone) of \`nsenter\`; a cycle also stops its container (kill, wait for the pid namespace to empty, remove the cgroup and the upper layer). Each of these processes waits for a CPU on a loaded machine (load ${results.machine.loadBefore ?? '?'} before this run), while Docker's time is its daemon's. What would fix it: one small static launcher doing the namespaces, the mount and the pivot in one process instead of \`sh\` + \`bwrap\`, and removing stopped containers in the background (packages/bubblewrap/README.md, "Performance").`,
-        ];
+  const why = misses.length === 0 ? [] : [`Missed: ${misses.join(' ')}`, ...bubblewrapBreakdown(results)];
   return {
     target:
       'Daemonless backend (issue 16): return ≥ 20×, restore to first exec ≥ 20×, snapshot of 1 MiB ≥ 15×, exec `true` ≥ 6×, cycles/s with 1 and 8 workers ≥ 10× the Docker backend',
@@ -282,6 +277,57 @@ function bubblewrapTarget(results: BenchResults): TargetOutcome {
     detail,
     why,
   };
+}
+
+/**
+ * Where the bubblewrap side's time went, from this run's own numbers: the parts of a return, how
+ * much of each operation was CPU of the benchmarking process (the backend's JavaScript and its
+ * pipes to the spawn relay) and how much was spent outside it (the relay's forks, the kernel's
+ * mounts, the sandbox's processes, and waiting for a CPU), and how busy the machine was.
+ */
+function bubblewrapBreakdown(results: BenchResults): string[] {
+  const lines: string[] = [];
+  const part = (id: string) => {
+    const op = results.ops.find((row) => row.id === id);
+    const samples = op?.samples.bubblewrap;
+    if (samples === undefined || samples.length === 0) return undefined;
+    const cpu = op?.cpuMs?.bubblewrap;
+    return { ms: median(samples), cpuMs: cpu === undefined || cpu.length === 0 ? undefined : median(cpu) };
+  };
+  const describe = (label: string, id: string) => {
+    const measured = part(id);
+    if (measured === undefined) return undefined;
+    const cpu =
+      measured.cpuMs === undefined
+        ? ''
+        : ` (${formatMs(measured.cpuMs)} ms of it CPU in the benchmarking process, ${formatMs(Math.max(0, measured.ms - measured.cpuMs))} ms outside it)`;
+    return `${label} ${formatMs(measured.ms)} ms${cpu}`;
+  };
+  const parts = [
+    describe('return', 'return'),
+    describe('snapshot (0 B changed)', 'snapshot-0'),
+    describe('restore to first exec', 'restore'),
+    describe('exec `true`', 'exec-true'),
+    describe('delete a snapshot', 'delete-snapshot'),
+  ].filter((line) => line !== undefined);
+  if (parts.length > 0) {
+    lines.push(
+      `bubblewrap, medians of this run: ${parts.join('; ')}. A return is a snapshot, a restore and its first exec; the time outside the benchmarking process is the spawn relay's forks, the kernel's work (freezing, copying the upper layer, mounting the overlay, pivot_root) and the sandbox's processes, each waiting for one of ${results.machine.cores} cores (load ${results.machine.loadBefore ?? '?'} before the run, ${results.machine.loadAfter ?? '?'} after).`,
+    );
+  }
+  for (const concurrency of [1, 8]) {
+    const run = throughputAt(results, 'cycle', 'bubblewrap', concurrency);
+    const docker = throughputAt(results, 'cycle', 'snapbox', concurrency);
+    if (run === undefined || run.error || run.operations === 0) continue;
+    const machineCpuPerOp =
+      run.machineBusy === undefined
+        ? undefined
+        : (run.machineBusy * results.machine.cores * run.elapsedMs) / Math.max(1, run.operations);
+    lines.push(
+      `Cycles with ${concurrency} worker${concurrency === 1 ? '' : 's'}: bubblewrap ${run.perSecond.toFixed(1)}/s, one cycle ${formatMs(run.latencyMedianMs)} ms (median), ${formatMs(run.clientCpuMsPerOp ?? Number.NaN)} ms of CPU in the benchmarking process per cycle${machineCpuPerOp === undefined ? '' : `, ${formatMs(machineCpuPerOp)} ms of the whole machine's CPU per cycle (its CPUs ${Math.round((run.machineBusy ?? 0) * 100)} % busy, other work on the machine included)`}; Docker one cycle ${formatMs(docker?.latencyMedianMs ?? Number.NaN)} ms.`,
+    );
+  }
+  return lines;
 }
 
 export function evaluateTargets(results: BenchResults): TargetOutcome[] {

@@ -20,6 +20,8 @@ export class BubblewrapDriver extends ContractDriver<BubblewrapContainer, Bubble
 
   override async close(): Promise<void> {
     await super.close();
+    // stop() and deleteSnapshot() leave their removals to the background.
+    await this.factory.settled().catch(() => undefined);
     rmSync(this.#stateDir, { recursive: true, force: true });
   }
 }

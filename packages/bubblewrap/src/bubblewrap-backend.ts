@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { assertNonEmptyString, assertOptionalNumber, InvalidArgumentError } from '@snapbox/core';
+import { BackgroundRemovals } from './background-removals.js';
 import { type CgroupDetection, detectCgroups } from './cgroup-driver.js';
 import { EngineClient } from './engine-client.js';
 import { TreeTools } from './host-tools.js';
@@ -71,6 +72,8 @@ export interface ResolvedBackend {
   pidsLimit: number;
   flattenAtLayers: number;
   tracker: SessionTracker;
+  /** What stop() and deleteSnapshot() leave to the background. */
+  removals: BackgroundRemovals;
   /** Sandboxes started ahead for this backend's network setting. */
   pool: SandboxPool;
   /** Sandboxes started ahead for a container's own network (the same pool as `pool` for the factory's). */
@@ -110,6 +113,7 @@ export function resolveBackend(options: BubblewrapBackendOptions = {}): Resolved
     const tools = new TreeTools(rootless);
     const store = new LayerStore(storeLayout(stateRoot), tools);
     let detection: CgroupDetection | undefined;
+    const tracker = new SessionTracker({ store, tools }, { stateRoot, rootless, watchdog: options.watchdog ?? true });
     const cgroupRoot = options.cgroupRoot;
     shared = {
       stateRoot,
@@ -120,7 +124,8 @@ export function resolveBackend(options: BubblewrapBackendOptions = {}): Resolved
         detection ??= detectCgroups({ mountPoint: cgroupRoot, rootless });
         return detection;
       },
-      tracker: new SessionTracker({ store, tools }, { stateRoot, rootless, watchdog: options.watchdog ?? true }),
+      tracker,
+      removals: new BackgroundRemovals(() => tracker.hold()),
     };
     backends.set(stateRoot, shared);
   } else if (options.watchdog !== false) {
@@ -135,13 +140,22 @@ export function resolveBackend(options: BubblewrapBackendOptions = {}): Resolved
   };
   const pidsLimit = options.pidsLimit ?? 4096;
   const size = options.prestartedSandboxes ?? 2;
-  // One pool per network: a sandbox's network namespace is made when its process starts. A pool
-  // spawns nothing before its first take, so a network no container asks for costs nothing.
+  // One pool per network (a sandbox's network namespace is made when its process starts) and per
+  // state folder (a pre-built sandbox has its store bound in). A pool spawns nothing before its
+  // first take, so a network no container asks for costs nothing.
   const poolFor = (wanted: 'none' | 'default'): SandboxPool => {
-    const poolKey = `${wanted}|${size}`;
+    const poolKey = `${stateRoot}|${wanted}|${size}`;
     let pool = pools.get(poolKey);
     if (pool === undefined) {
-      pool = new SandboxPool({ size, network: wanted, rootless });
+      const cgroupsOf = shared.cgroups;
+      pool = new SandboxPool({
+        size,
+        network: wanted,
+        rootless,
+        storeRoot: shared.store.layout.root,
+        cgroups: () => cgroupsOf().driver,
+        hold: () => shared.tracker.hold(),
+      });
       pools.set(poolKey, pool);
     }
     return pool;

@@ -1,4 +1,3 @@
-import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import {
@@ -38,16 +37,18 @@ import {
   removeCgroupDirsSync,
   sleepSync,
 } from './cgroup-driver.js';
-import { isGoneOrZombie, removeContainerSync } from './cleanup.js';
+import { isGoneOrZombie, removeContainer, removeContainerSync } from './cleanup.js';
 import { buildDockerfile } from './dockerfile-build.js';
 import { type ExecTarget, runExec } from './exec-runner.js';
 import { downloadFiles, makeDirectory, type TransferHelper, uploadFiles } from './file-transfer.js';
-import { containerHolder } from './layer-store.js';
+import { hostBinary } from './host-binaries.js';
+import { containerHolder, snapshotHolder } from './layer-store.js';
 import { PortRelay } from './port-relay.js';
 import { continueAll, processesIn, stopAll } from './process-scan.js';
 import { type ContainerRecord, currentOwner, type RootImage, type SnapshotRecord, writeJsonAtomic } from './records.js';
-import type { PendingSandbox, Sandbox } from './sandbox-launch.js';
+import type { Sandbox, SandboxPlacement, SandboxSlot } from './sandbox-launch.js';
 import { isSnapshotId, newSnapshotId } from './snapshot-ids.js';
+import type { HostChild } from './spawner.js';
 import { randomId, sessionPrefix } from './store-layout.js';
 
 /**
@@ -96,7 +97,7 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
   #id: string | undefined;
   #sandbox: Sandbox | undefined;
   /** The sandbox process while the start is still making the container's folders. */
-  #pending: PendingSandbox | undefined;
+  #pending: SandboxSlot | undefined;
   #cgroup: CgroupHandle | undefined;
   #layers: string[] = [];
   #image: RootImage | undefined;
@@ -109,7 +110,7 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
   #snapshotQueue: Promise<unknown> = Promise.resolve();
   /** How many processes an idle sandbox has (measured once it is ready). */
   #baselineProcesses = 0;
-  readonly #helpers = new Set<ChildProcess>();
+  readonly #helpers = new Set<HostChild>();
   /** Relays the `ports` of a container with network `'none'`, from its first `endpoint()` on. */
   #relay: PortRelay | undefined;
 
@@ -254,14 +255,23 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
     };
     this.#id = id;
     tracker.trackContainer(id);
+    // A sandbox from the pool comes with its cgroup (its processes joined it when they started,
+    // off this path): the container takes it over with its limits. Others get one made here.
+    const adoptCgroup = (slot: SandboxSlot) => {
+      if (detection.driver === undefined) return;
+      if (slot.cgroup !== undefined) {
+        detection.driver.setLimits(slot.cgroup, limits);
+        this.#cgroup = slot.cgroup;
+      } else {
+        this.#cgroup = detection.driver.create(`${sessionPrefix()}-${id}`, limits);
+      }
+      record.cgroups = this.#cgroup.dirs;
+    };
     // The sandbox process (from the pool when one is ready) boots while the layers are pinned and
     // the folders made: it only needs them when it mounts.
     const takeSandbox = () => {
       this.#pending = backend.poolFor(this.#network).take();
-      if (detection.driver !== undefined) {
-        this.#cgroup = detection.driver.create(`${sessionPrefix()}-${id}`, limits);
-        record.cgroups = this.#cgroup.dirs;
-      }
+      adoptCgroup(this.#pending);
     };
     try {
       const source = this.#source;
@@ -305,8 +315,7 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
         ...record.layers.map((layer) => relative(root, store.layerPath(layer))),
         ...(record.image.rootfs === undefined ? [] : [relativeIfInside(root, record.image.rootfs)]),
       ];
-      const pending = this.#pending as PendingSandbox;
-      this.#sandbox = await pending.complete({
+      const placement: SandboxPlacement = {
         storeRoot: root,
         lowerdirs,
         upper: relative(root, join(dir, 'upper')),
@@ -314,16 +323,26 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
         merged: join(dir, 'merged'),
         hostname: (this.#options.name ?? `snapbox-${id}`).replace(/[^A-Za-z0-9.-]/g, '-').slice(0, 63),
         cgroupProcs: this.#cgroup?.procsFiles ?? [],
-      });
+      };
+      let pending = this.#pending as SandboxSlot;
+      if (!pending.accepts(placement)) {
+        // A root filesystem folder outside the store: a pre-built sandbox cannot see it.
+        pending.discard();
+        this.#cgroup = undefined;
+        pending = backend.pool.takeForHostPaths();
+        this.#pending = pending;
+        adoptCgroup(pending);
+        placement.cgroupProcs = (this.#cgroup as CgroupHandle | undefined)?.procsFiles ?? [];
+      }
+      this.#sandbox = await pending.complete(placement);
       this.#pending = undefined;
       record.sandbox = {
         pid: this.#sandbox.process.pid as number,
         startedAt: processStartTime(this.#sandbox.process.pid as number),
+        others: this.#sandbox.others.map((pid) => ({ pid, startedAt: processStartTime(pid) })),
       };
       writeJsonAtomic(join(dir, 'record.json'), record);
-      // An idle sandbox: the keep-alive shell and its sleep, bwrap's init in the pid namespace,
-      // and, counted only by the cgroup, the bwrap monitor outside it.
-      this.#baselineProcesses = this.#cgroup === undefined ? 3 : 4;
+      this.#baselineProcesses = this.#sandbox.idleProcesses(this.#cgroup !== undefined);
       this.#env = { ...env };
       this.#state = 'running';
       this.#user =
@@ -407,6 +426,7 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
       pidNamespace: sandbox.pidNamespace,
       cgroupProcs: this.#cgroup?.procsFiles ?? [],
       user,
+      agent: sandbox.agent,
       hostNetwork: this.#network === 'default',
     };
   }
@@ -448,16 +468,44 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
     if (sandbox !== undefined) {
       // The sandbox is unref'd (it must not keep the process alive); while we wait for its end, it must.
       sandbox.process.ref();
-      sandbox.process.kill('SIGKILL');
+      sandbox.kill();
       await sandbox.exited;
-      // Everything in the pid namespace dies with its init; the kernel needs a moment for the last exits.
-      for (let waited = 0; waited < 2000 && !this.#sandboxEmpty(sandbox); waited += 5) {
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
     }
     // Gone before stop() returns: its ports refuse connections from then on.
     await this.#relay?.close();
-    this.#teardownSync();
+    this.#relay = undefined;
+    this.#teardownInBackground();
+  }
+
+  /**
+   * Hands the removal of what is left of a killed container (its last processes' exits, its
+   * cgroup, its pins, its folder) to the background: `stop()` need not wait for the disk. The
+   * container stays tracked until it is done, so an exit meanwhile removes it as before.
+   */
+  #teardownInBackground(): void {
+    const id = this.#id;
+    if (id === undefined) return;
+    const sandbox = this.#sandbox;
+    const cgroup = this.#cgroup;
+    this.#sandbox = undefined;
+    this.#cgroup = undefined;
+    this.#id = undefined;
+    for (const helper of this.#helpers) helper.kill('SIGKILL');
+    this.#pending?.discard();
+    this.#pending = undefined;
+    const backend = this.#backend;
+    backend.removals.add(async () => {
+      try {
+        // Everything in the pid namespace dies with its init; the kernel needs a moment for the last exits.
+        for (let waited = 0; sandbox !== undefined && waited < 2000; waited += 5) {
+          if (sandboxProcessCount(sandbox, cgroup) === 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+        await removeContainer(backend, id);
+      } finally {
+        backend.tracker.untrackContainer(id);
+      }
+    });
   }
 
   /** Whether no process of the sandbox is left. */
@@ -465,19 +513,8 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
     return this.#sandboxProcessCount(sandbox) === 0;
   }
 
-  /** How many processes the sandbox has (read from the cgroup when there is one: cheaper than /proc). */
   #sandboxProcessCount(sandbox: Sandbox): number {
-    const procs = this.#cgroup?.procsFiles[0];
-    if (procs !== undefined) {
-      try {
-        return readFileSync(procs, 'utf8')
-          .split('\n')
-          .filter((line) => line !== '').length;
-      } catch {
-        return 0;
-      }
-    }
-    return processesIn(sandbox.pidNamespace).length;
+    return sandboxProcessCount(sandbox, this.#cgroup);
   }
 
   /** Kills the sandbox and removes everything of the container, blocking. Idempotent. */
@@ -488,7 +525,7 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
     this.#sandbox = undefined;
     if (sandbox !== undefined) {
       try {
-        sandbox.process.kill('SIGKILL');
+        sandbox.kill();
       } catch {
         // Gone.
       }
@@ -524,6 +561,8 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
     const user = options.user === undefined ? this.#user : await this.#execUser(options.user);
     this.assertRunning('exec');
     const argv = typeof command === 'string' ? ['bash', '-lc', command] : command;
+    const stoppedMeanwhile = () =>
+      new ContainerNotStartedError({ operation: 'exec', state: 'stopped', container: this.name });
     const result = await runExec({
       target: this.#targetAs(user),
       argv,
@@ -532,11 +571,13 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
       options,
       display: typeof command === 'string' ? command : JSON.stringify(command),
       track: (child, running) => (running ? this.#helpers.add(child) : this.#helpers.delete(child)),
+    }).catch((error: unknown) => {
+      // The agent ended with the sandbox before the command started.
+      throw this.#state === 'running' ? error : stoppedMeanwhile();
     });
-    // Stopped while the command was joining: nsenter found no sandbox to enter.
-    if (this.#state !== 'running' && result.exitCode !== 0 && result.stderr.startsWith('nsenter: ')) {
-      throw new ContainerNotStartedError({ operation: 'exec', state: 'stopped', container: this.name });
-    }
+    // Stopped while the command was joining: nsenter found no sandbox to enter, or the command
+    // was killed with the sandbox.
+    if (this.#state !== 'running' && result.exitCode !== 0) throw stoppedMeanwhile();
     return result;
   }
 
@@ -616,7 +657,7 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
     try {
       await this.#frozen(async () => {
         const dir = join(store.layout.containers, id);
-        if (flatten) await this.#copyMerged(join(dir, 'merged'), path);
+        if (flatten) await this.#copyMerged(path);
         else await tools.copyContents(join(dir, 'upper'), path);
       });
       const image = this.#image as RootImage;
@@ -666,30 +707,35 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
       await body();
     } finally {
       continueAll(stopped);
-      continueAll([...this.#helpers].map((helper) => helper.pid as number));
+      continueAll([...this.#helpers].flatMap((helper) => (helper.pid === undefined ? [] : [helper.pid])));
     }
   }
 
-  /** Copies the whole merged tree (for a flattened snapshot), from inside the sandbox's mount namespace. */
-  async #copyMerged(merged: string, target: string): Promise<void> {
+  /**
+   * Copies the container's whole root (for a flattened snapshot), read through its init's root
+   * from the host, in its user namespace (where its files' owners are mapped). `-x`: the mounts
+   * inside (/proc, /dev, and any the container made) are not part of its filesystem.
+   */
+  async #copyMerged(target: string): Promise<void> {
     const { mustRun } = await import('./host-tools.js');
-    const sandbox = this.#sandbox as Sandbox;
+    const init = String((this.#sandbox as Sandbox).initPid);
     await mustRun(
       [
-        'nsenter',
+        hostBinary('nsenter'),
         '--target',
-        String(sandbox.process.pid),
+        init,
         '--user',
-        '--mount',
+        '--preserve-credentials',
         '--',
         'cp',
         '-a',
+        '-x',
         '--reflink=auto',
         '--no-target-directory',
-        `${merged}/.`,
+        `/proc/${init}/root/.`,
         target,
       ],
-      `flatten ${merged}`,
+      `flatten the root of ${this.name ?? 'a container'}`,
     );
   }
 
@@ -698,13 +744,35 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
     return BubblewrapContainer.create({ kind: 'snapshot', snapshotId }, options, this.#backend);
   }
 
+  /**
+   * Deletes the snapshot: once this resolves it is gone for every caller (a restore fails with
+   * SnapshotNotFoundError). Its layers are freed in the background once nothing uses them
+   * (see the factory's `settled()`).
+   */
   async deleteSnapshot(snapshotId: string): Promise<void> {
-    const doomed = this.#deleteRecord(snapshotId);
-    await this.#backend.store.deleteLayers(doomed);
+    this.#checkSnapshotId(snapshotId);
+    const { store, tracker, removals } = this.#backend;
+    store.ensure();
+    const layers = await store.deleteSnapshotRecord(snapshotId);
+    tracker.untrackSnapshot(snapshotId);
+    if (layers === undefined) return;
+    removals.add(async () => {
+      await store.deleteLayers(await store.unpinAsync(layers, snapshotHolder(snapshotId)));
+    });
   }
 
   deleteSnapshotSync(snapshotId: string): void {
     this.#backend.store.deleteLayersSync(this.#deleteRecord(snapshotId));
+  }
+
+  #checkSnapshotId(snapshotId: string): void {
+    assertNonEmptyString(snapshotId, 'snapshotId');
+    if (!isSnapshotId(snapshotId)) {
+      throw new NotASnapshotError({
+        snapshotId,
+        reason: 'bubblewrap snapshot ids look like snapbox-bwrap-<session>-<id>',
+      });
+    }
   }
 
   #deleteRecord(snapshotId: string): string[] {
@@ -726,4 +794,19 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
 function relativeIfInside(root: string, path: string): string {
   const inside = relative(root, path);
   return inside.startsWith('..') ? path : inside;
+}
+
+/** How many processes a sandbox has (read from its cgroup when there is one: cheaper than /proc). */
+function sandboxProcessCount(sandbox: Sandbox, cgroup: CgroupHandle | undefined): number {
+  const procs = cgroup?.procsFiles[0];
+  if (procs !== undefined) {
+    try {
+      return readFileSync(procs, 'utf8')
+        .split('\n')
+        .filter((line) => line !== '').length;
+    } catch {
+      return 0;
+    }
+  }
+  return processesIn(sandbox.pidNamespace).length;
 }

@@ -13,6 +13,13 @@ export interface BubblewrapFactory extends SnapshotableContainerFactory<Bubblewr
    * `fromImage({ image: <absolute path> })`.
    */
   fromRootfs(options: { path: string } & ContainerOptions): BubblewrapContainer;
+  /**
+   * Resolves once what `stop()` and `deleteSnapshot()` left to the background is done: stopped
+   * containers' folders, cgroups and pins removed, deleted snapshots' unused layers freed. (Both
+   * calls return as soon as the container is killed or the snapshot is gone; the rest is removed
+   * off their path, and at exit at the latest.) Rejects with the first removal that failed.
+   */
+  settled(): Promise<void>;
 }
 
 /**
@@ -48,5 +55,6 @@ export function createBubblewrapFactory(options: BubblewrapBackendOptions = {}):
       assertNonEmptyString(snapshotId, 'snapshotId');
       return BubblewrapContainer.create({ kind: 'snapshot', snapshotId }, rest, backend);
     },
+    settled: () => backend.removals.settled(),
   };
 }

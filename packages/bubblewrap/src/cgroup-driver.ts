@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** The limits a container's cgroup enforces; undefined means no limit. */
@@ -117,6 +118,37 @@ export function removeCgroupDirsSync(dirs: readonly string[]): void {
         if (code === 'ENOENT') break;
         if (code !== 'EBUSY' || attempt === 199) throw error;
         sleepSync(10);
+      }
+    }
+  }
+}
+
+/**
+ * {@link removeCgroupDirsSync} without blocking the event loop: the folders are removed off it
+ * (removing a cgroup can take milliseconds), and the retries wait with timers.
+ */
+export async function removeCgroupDirs(dirs: readonly string[]): Promise<void> {
+  for (const dir of dirs) {
+    if (!existsSync(dir)) continue;
+    if (existsSync(join(dir, 'freezer.state'))) write(join(dir, 'freezer.state'), 'THAWED');
+    if (existsSync(join(dir, 'cgroup.kill'))) write(join(dir, 'cgroup.kill'), '1');
+    else if (existsSync(join(dir, 'cgroup.freeze'))) write(join(dir, 'cgroup.freeze'), '0');
+    for (let attempt = 0; attempt < 200; attempt++) {
+      for (const pid of readProcs(dir)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+      }
+      try {
+        await rmdir(dir);
+        break;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') break;
+        if (code !== 'EBUSY' || attempt === 199) throw error;
+        await delay(10);
       }
     }
   }

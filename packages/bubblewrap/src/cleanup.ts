@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { processStartTime } from '@snapbox/core';
-import { removeCgroupDirsSync, sleepSync } from './cgroup-driver.js';
+import { removeCgroupDirs, removeCgroupDirsSync, sleepSync } from './cgroup-driver.js';
 import type { TreeTools } from './host-tools.js';
 import { containerHolder, type LayerStore } from './layer-store.js';
 import { type ContainerRecord, readJson } from './records.js';
@@ -45,19 +45,51 @@ export function isGoneOrZombie(pid: number): boolean {
 export function removeContainerSync(context: StoreContext, id: string): void {
   const record = readContainerRecord(context, id);
   const { store, tools } = context;
-  if (record?.sandbox !== undefined && sameProcess(record.sandbox.pid, record.sandbox.startedAt)) {
+  const held = record?.sandbox === undefined ? [] : [record.sandbox, ...(record.sandbox.others ?? [])];
+  const live = held.filter((entry) => sameProcess(entry.pid, entry.startedAt));
+  for (const entry of live) {
     try {
-      process.kill(record.sandbox.pid, 'SIGKILL');
+      process.kill(entry.pid, 'SIGKILL');
     } catch {
       // Gone meanwhile.
     }
-    for (let waited = 0; waited < 2000 && !isGoneOrZombie(record.sandbox.pid); waited += 5) sleepSync(5);
+  }
+  for (const entry of live) {
+    for (let waited = 0; waited < 2000 && !isGoneOrZombie(entry.pid); waited += 5) sleepSync(5);
   }
   if (record !== undefined) {
     removeCgroupDirsSync(record.cgroups);
     store.deleteLayersSync(store.unpin(record.layers, containerHolder(id)));
   }
   tools.removeSync(join(store.layout.containers, id), store.layout.trash);
+}
+
+/**
+ * {@link removeContainerSync} without blocking the event loop, for a container this process
+ * stopped: its files go off the event loop, its waits are timers.
+ */
+export async function removeContainer(context: StoreContext, id: string): Promise<void> {
+  const record = readContainerRecord(context, id);
+  const { store, tools } = context;
+  const held = record?.sandbox === undefined ? [] : [record.sandbox, ...(record.sandbox.others ?? [])];
+  const live = held.filter((entry) => sameProcess(entry.pid, entry.startedAt));
+  for (const entry of live) {
+    try {
+      process.kill(entry.pid, 'SIGKILL');
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  for (const entry of live) {
+    for (let waited = 0; waited < 2000 && !isGoneOrZombie(entry.pid); waited += 5) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+  if (record !== undefined) {
+    await removeCgroupDirs(record.cgroups);
+    await store.deleteLayers(await store.unpinAsync(record.layers, containerHolder(id)));
+  }
+  await tools.remove(join(store.layout.containers, id), store.layout.trash);
 }
 
 /**
@@ -85,6 +117,12 @@ export function sweepLeftoversSync(context: StoreContext, options: { session?: s
           !existsQuietly(join(layout.pending, `${holder.slice(2)}.json`));
       if (orphan) store.deleteLayersSync(store.unpin([layer], holder));
     }
+  }
+  // A layer with no refs folder is unreferenced for good (a layer is published after its refs
+  // folder is made, and that folder goes only when its last holder does): a deleter was stopped
+  // between claiming it and removing it.
+  for (const layer of store.listLayers()) {
+    if (!existsQuietly(join(layout.refs, layer))) tools.removeSync(store.layerPath(layer), layout.trash);
   }
   if (options.session !== undefined) {
     const prefix = `${sessionPrefix(options.session)}-`;

@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import {
   ExecAbortedError,
   type ExecOptions,
@@ -11,7 +10,7 @@ import {
 } from '@snapbox/core';
 import { hostBinary } from './host-binaries.js';
 import { killMarkedProcesses } from './process-scan.js';
-import { inCgroups } from './sandbox-launch.js';
+import { type HostChild, type SandboxAgent, spawnHost } from './spawner.js';
 
 /** After the command exits, how long output may still arrive from background jobs holding the pipes. */
 const drainGraceMs = 250;
@@ -25,6 +24,8 @@ export interface ExecTarget {
   cgroupProcs: readonly string[];
   /** `[uid, gid]` inside the sandbox; undefined for root. */
   user: readonly [number, number] | undefined;
+  /** The sandbox's agent, when it has one: commands start from it instead of through nsenter. */
+  agent?: SandboxAgent | undefined;
   /**
    * The sandbox shares this process's network namespace (network `'default'`): nsenter leaves it
    * alone, as an ordinary user may not re-enter the host's from the sandbox's user namespace.
@@ -41,10 +42,10 @@ export interface RunExecRequest {
   /** For messages: the command as the caller wrote it. */
   display: string;
   /** Told about each helper process while it runs (the container resumes them after a freeze). */
-  track: (child: ChildProcess, running: boolean) => void;
+  track: (child: HostChild, running: boolean) => void;
 }
 
-/** The argv that runs `argv` inside the sandbox, through nsenter. */
+/** The argv that runs `argv` inside the sandbox, through nsenter (the caller joins the cgroups). */
 export function nsenterArgv(target: ExecTarget, workdir: string, argv: readonly string[]): string[] {
   // As root inside, keep this process's own ids: they map to root there, and nsenter would
   // otherwise call setgroups, which an ordinary user's namespace denies.
@@ -52,7 +53,7 @@ export function nsenterArgv(target: ExecTarget, workdir: string, argv: readonly 
     target.user === undefined
       ? ['--preserve-credentials']
       : ['--setuid', String(target.user[0]), '--setgid', String(target.user[1])];
-  return inCgroups(target.cgroupProcs, [
+  return [
     hostBinary('nsenter'),
     '--target',
     String(target.initPid),
@@ -67,7 +68,7 @@ export function nsenterArgv(target: ExecTarget, workdir: string, argv: readonly 
     ...user,
     '--',
     ...argv,
-  ]);
+  ];
 }
 
 /**
@@ -86,12 +87,28 @@ export async function runExec(request: RunExecRequest): Promise<ExecResult> {
       cause: options.signal.reason,
     });
   }
+  // The sandbox had an agent and lost it with the spawn relay: the sandbox died with them (its
+  // bwrap is the relay's child), so there is nothing for nsenter to join either.
+  if (target.agent !== undefined && !target.agent.alive && target.agent.lostReason?.startsWith('the spawn relay')) {
+    throw relayLost(request.display, target.agent.lostReason);
+  }
   const marker = newExecMarker();
-  const argv = nsenterArgv(target, request.workdir, request.argv);
-  const child = spawn(argv[0] as string, argv.slice(1), {
-    env: { ...request.env, [execMarkerVariable]: marker },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const env = { ...request.env, [execMarkerVariable]: marker };
+  const child =
+    target.agent?.alive === true
+      ? target.agent.spawn({
+          argv: request.argv,
+          env,
+          stdio: ['ignore', 'pipe', 'pipe'],
+          cwd: request.workdir,
+          user: target.user,
+        })
+      : spawnHost({
+          argv: nsenterArgv(target, request.workdir, request.argv),
+          env,
+          stdio: ['ignore', 'pipe', 'pipe'],
+          cgroupProcs: target.cgroupProcs,
+        });
   request.track(child, true);
 
   return new Promise<ExecResult>((resolve, reject) => {
@@ -159,13 +176,22 @@ export async function runExec(request: RunExecRequest): Promise<ExecResult> {
       request.track(child, false);
       reject(
         new SnapboxError('EXEC_START_FAILED', {
-          message: `Could not run nsenter for ${request.display} (${error.code ?? error.message}); is util-linux installed?`,
+          message: `Could not start ${request.display} in the sandbox (${error.code ?? error.message})${target.agent === undefined ? '; is util-linux (nsenter) installed?' : ''}`,
           cause: error,
         }),
       );
     });
     child.once('exit', (code, signal) => {
       if (stopReason !== undefined) return;
+      if (child.lostReason !== undefined) {
+        // Not the command's own end: an exit status would read as if it had been killed by it.
+        finished = true;
+        for (const timer of timers) clearTimeout(timer);
+        options.signal?.removeEventListener('abort', onAbort);
+        request.track(child, false);
+        reject(relayLost(request.display, child.lostReason, collector.partialResult()));
+        return;
+      }
       exitCode = code ?? 128 + signalNumber(signal);
       if (openPipes === 0) settle();
       // A background job that kept the pipes open: settle after a short drain. The timer alone
@@ -190,4 +216,17 @@ const signalNumbers: Record<string, number> = {
 
 function signalNumber(signal: NodeJS.Signals | null): number {
   return signal === null ? 0 : (signalNumbers[signal] ?? 9);
+}
+
+/**
+ * The error for a command whose spawn relay (spawner.ts) or sandbox agent ended under it: the
+ * relay's children, the sandboxes among them, end with it, so the container is gone.
+ */
+function relayLost(display: string, why: string, partial?: ExecResult): SnapboxError {
+  return new SnapboxError('SPAWN_RELAY_LOST', {
+    message:
+      `${display} was lost: ${why}. The container's sandbox ended with it; start a new container ` +
+      '(the relay restarts on the next spawn). Set SNAPBOX_BWRAP_SPAWNER=node to run without the relay.' +
+      (partial !== undefined && partial.output !== '' ? ` Output so far: ${partial.output.slice(-500)}` : ''),
+  });
 }

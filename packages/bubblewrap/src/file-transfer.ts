@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { chmod, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { type FileTransfer, InvalidArgumentError, RemotePathNotFoundError, SnapboxError } from '@snapbox/core';
 import { type ExecTarget, nsenterArgv } from './exec-runner.js';
+import { spawnDirect } from './spawner.js';
 import { randomId } from './store-layout.js';
 
 /**
@@ -51,10 +51,13 @@ function run(
   stdin: NodeJS.ReadableStream | undefined,
   stdout: NodeJS.WritableStream | undefined,
 ): Promise<{ code: number; stderr: string }> {
-  const full = nsenterArgv(helper.target, '/', argv);
-  const child = spawn(full[0] as string, full.slice(1), {
+  // Node's own spawn, not the relay: the relay does not push back on a fast writer, and a file
+  // may be large. A transfer is not on the hot path of an exploration.
+  const child = spawnDirect({
+    argv: nsenterArgv(helper.target, '/', argv),
     env: helper.env,
     stdio: [stdin === undefined ? 'ignore' : 'pipe', stdout === undefined ? 'ignore' : 'pipe', 'pipe'],
+    cgroupProcs: helper.target.cgroupProcs,
   });
   const errors: Buffer[] = [];
   child.stderr?.on('data', (chunk: Buffer) => errors.push(chunk));

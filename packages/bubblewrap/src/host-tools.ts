@@ -1,8 +1,9 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { renameSync, rmSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SnapboxError } from '@snapbox/core';
+import { spawnHost } from './spawner.js';
 import { randomId } from './store-layout.js';
 
 /** What a finished helper process printed and how it ended. */
@@ -25,7 +26,9 @@ export function runTool(
   } = {},
 ): Promise<ToolResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0] as string, argv.slice(1), {
+    const child = spawnHost({
+      argv,
+      env: process.env,
       cwd: options.cwd,
       stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
@@ -98,7 +101,7 @@ export class TreeTools {
 
   /** Removes a tree; moving it to `trashDir` first makes the removal atomic for every reader. */
   async remove(path: string, trashDir: string): Promise<void> {
-    const doomed = moveToTrash(path, trashDir);
+    const doomed = await moveToTrashAsync(path, trashDir);
     if (doomed === undefined) return;
     if (this.#prefix.length === 0) {
       await rm(doomed, { recursive: true, force: true });
@@ -123,6 +126,18 @@ export class TreeTools {
         });
       }
     }
+  }
+}
+
+/** {@link moveToTrash} off the event loop. */
+async function moveToTrashAsync(path: string, trashDir: string): Promise<string | undefined> {
+  const doomed = join(trashDir, `${randomId()}-${path.split('/').pop() ?? 'x'}`);
+  try {
+    await rename(path, doomed);
+    return doomed;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
   }
 }
 

@@ -1,4 +1,5 @@
 import { mkdirSync, readdirSync, renameSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { rmdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SnapshotNotFoundError } from '@snapbox/core';
 import type { TreeTools } from './host-tools.js';
@@ -98,6 +99,42 @@ export class LayerStore {
       if (this.#claimIfUnreferenced(layer)) unreferenced.push(layer);
     }
     return unreferenced;
+  }
+
+  /** {@link LayerStore.unpin} off the event loop (the libuv threadpool): the same steps, awaited. */
+  async unpinAsync(layers: readonly string[], holder: string): Promise<string[]> {
+    const unreferenced: string[] = [];
+    for (const layer of layers) {
+      await unlink(join(this.layout.refs, layer, holder)).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+      });
+      const claimed = await rmdir(join(this.layout.refs, layer)).then(
+        () => true,
+        (error: NodeJS.ErrnoException) => {
+          if (error.code === 'ENOTEMPTY' || error.code === 'EEXIST' || error.code === 'ENOENT') return false;
+          throw error;
+        },
+      );
+      if (claimed) unreferenced.push(layer);
+    }
+    return unreferenced;
+  }
+
+  /**
+   * Deletes a snapshot's record (it is gone for every caller at once) and returns its layers, for
+   * {@link LayerStore.unpinAsync} with {@link snapshotHolder}; undefined when it was not there
+   * (or another deleter won). The record goes off the event loop.
+   */
+  async deleteSnapshotRecord(id: string): Promise<string[] | undefined> {
+    const record = this.readSnapshot(id);
+    if (record === undefined) return undefined;
+    try {
+      await unlink(this.snapshotPath(id));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+    return record.layers;
   }
 
   /** Deletes the layers {@link LayerStore.unpin} found unreferenced. */

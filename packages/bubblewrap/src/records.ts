@@ -70,8 +70,11 @@ export interface ContainerRecord {
   labels: Record<string, string>;
   createdAt: number;
   owner: OwnerInfo;
-  /** The bwrap process (host pid) and its start time, once started; cleanup kills it. */
-  sandbox?: { pid: number; startedAt: number | undefined };
+  /**
+   * The bwrap process (host pid) and its start time, once started, and the other processes that
+   * hold the sandbox (a pre-built sandbox's blocked init and its agent); cleanup kills them.
+   */
+  sandbox?: { pid: number; startedAt: number | undefined; others?: { pid: number; startedAt: number | undefined }[] };
   /** The cgroup folders of the container, one per hierarchy; cleanup removes them. */
   cgroups: string[];
 }

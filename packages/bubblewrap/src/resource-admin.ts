@@ -193,6 +193,19 @@ export async function prune(options: PruneOptions = {}): Promise<PruneReport> {
       report.errors.push({ id: snapshot.id, message: String(error) });
     }
   }
+  // A dead session's cgroups that no record lists: a pooled sandbox's (made ahead of any
+  // container), or one of a start that died before writing its record. Named after the session.
+  const driver = backend.cgroups().driver;
+  const deadSessions = new Set(
+    [...containers, ...snapshots].filter((r) => r.owner.liveness === 'dead').map((r) => r.owner.session),
+  );
+  for (const session of driver === undefined ? [] : deadSessions) {
+    try {
+      removeCgroupsNamedSync(driver?.parents ?? [], `${sessionPrefix(session)}-`);
+    } catch (error) {
+      report.errors.push({ id: `cgroups of session ${session}`, message: String(error) });
+    }
+  }
   try {
     sweepLeftoversSync(backend, { staleMs: 60 * 60 * 1000 });
   } catch (error) {

@@ -24,6 +24,7 @@ async function start(options: Parameters<typeof factory.fromImage>[0]): Promise<
 
 afterAll(async () => {
   await Promise.all(started.map((container) => container.stop()));
+  await factory.settled();
   expect(storeContents(stateDir).containers).toEqual([]);
 });
 

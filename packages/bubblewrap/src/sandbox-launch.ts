@@ -1,8 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { BackendUnavailableError, SnapboxError } from '@snapbox/core';
+import type { CgroupHandle } from './cgroup-driver.js';
 import { helperEnvironment, hostBinary } from './host-binaries.js';
 import { pidNamespaceOf } from './process-scan.js';
+import { type HostChild, type SandboxAgent, spawnHost } from './spawner.js';
 
 /** How to build one container's sandbox. */
 export interface SandboxSpec {
@@ -25,14 +26,25 @@ export interface SandboxSpec {
 
 /** A running sandbox. */
 export interface Sandbox {
-  /** The bwrap process on the host (its parent is this process: it dies with it). */
-  readonly process: ChildProcess;
+  /** The bwrap process on the host (its parent is this process or its spawn relay: it dies with it). */
+  readonly process: HostChild;
   /** The host pid of the sandbox's init (pid 1 inside); commands join its namespaces. */
   readonly initPid: number;
   /** Its pid namespace, as `/proc/<pid>/ns/pid` names it. */
   readonly pidNamespace: string;
   /** Resolves when the bwrap process has exited. */
   readonly exited: Promise<void>;
+  /** The agent that runs its commands (a pre-built sandbox's); without one, commands go through nsenter. */
+  readonly agent?: SandboxAgent;
+  /** Other host processes that hold the sandbox, which {@link Sandbox.kill} kills too. */
+  readonly others: readonly number[];
+  /** SIGKILLs every process that holds the sandbox (its processes die with its pid namespace). */
+  kill(): void;
+  /**
+   * How many processes an idle sandbox has (none of which writes to its filesystem), counted in
+   * its cgroup (`true`) or its pid namespace.
+   */
+  idleProcesses(inCgroup: boolean): number;
 }
 
 // The user namespace: as an ordinary user, that user becomes root and nobody else exists
@@ -58,15 +70,6 @@ const waitJoinMountExec =
   'for f in $cgroups; do echo $$ > "$f" || exit 125; done; ' +
   'cd "$root" && mount -t overlay overlay -o "$options" "$merged" || exit 1; ' +
   'b="$1"; shift; exec "$b" --bind "$merged" / --hostname "$host" "$@" </dev/null';
-
-// Joins the cgroups (one file per hierarchy) before exec, so everything after is accounted.
-const joinCgroupsThenExec = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"';
-
-/** Prefixes an argv with the cgroup join, when there are cgroups to join. */
-export function inCgroups(procsFiles: readonly string[], argv: readonly string[]): string[] {
-  if (procsFiles.length === 0) return [...argv];
-  return ['/bin/sh', '-c', joinCgroupsThenExec, 'snapbox-cgroup', ...procsFiles, '--', ...argv];
-}
 
 /** The overlay mount options, with `userxattr` (required for an overlay mounted in a user namespace). */
 export function overlayOptions(spec: Pick<SandboxSpec, 'lowerdirs' | 'upper' | 'work'>): string {
@@ -112,6 +115,37 @@ export function sandboxArgv(shape: SandboxShape): string[] {
   ];
 }
 
+/**
+ * A sandbox process a start or restore takes (from the pool, or started on demand), waiting for
+ * its container's cgroups and layers.
+ */
+export interface SandboxSlot {
+  /** Whether the process still runs (a pooled sandbox may have died unused). */
+  readonly alive: boolean;
+  /**
+   * The cgroup its processes are already in, which its container takes over (setting its
+   * limits); undefined when the container makes its own and the sandbox joins it at completion.
+   */
+  readonly cgroup?: CgroupHandle;
+  /** Whether this slot can take `placement` (a pre-built sandbox needs the layers in its store). */
+  accepts(placement: SandboxPlacement): boolean;
+  /** Lets a pooled sandbox not keep this process alive. */
+  unref(): void;
+  /** Gives it the container; resolves once commands can run in it. */
+  complete(placement: SandboxPlacement): Promise<Sandbox>;
+  /** Kills it (a pooled sandbox nobody took, or a failed start). */
+  discard(): void;
+}
+
+/** The error for a sandbox helper that could not be started at all. */
+export function startFailure(program: string, error: NodeJS.ErrnoException): Error {
+  return new BackendUnavailableError({
+    backend: 'bubblewrap',
+    detail: `could not run ${program} (${error.code ?? error.message}); install util-linux and bubblewrap (scripts/ensure-bubblewrap.sh)`,
+    cause: error,
+  });
+}
+
 type Stream = { destroy(): void; removeAllListeners(event: string): void; ref?(): void; unref?(): void };
 
 /**
@@ -119,8 +153,8 @@ type Stream = { destroy(): void; removeAllListeners(event: string): void; ref?()
  * waits to be told which cgroups to join and what to mount. {@link PendingSandbox.complete} gives it
  * a container. Starting these ahead (a pool) takes process creation off a restore's path.
  */
-export class PendingSandbox {
-  readonly process: ChildProcess;
+export class PendingSandbox implements SandboxSlot {
+  readonly process: HostChild;
   readonly #waiting: Promise<void>;
   readonly #exited: Promise<void>;
   #out = '';
@@ -132,10 +166,7 @@ export class PendingSandbox {
   private constructor(shape: SandboxShape) {
     const argv = sandboxArgv(shape);
     // Only PATH: the keep-alive is a process of the sandbox, and its environment is readable there.
-    const child = spawn(argv[0] as string, argv.slice(1), {
-      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
-      env: helperEnvironment(),
-    });
+    const child = spawnHost({ argv, stdio: ['pipe', 'pipe', 'pipe', 'pipe'], env: helperEnvironment() });
     this.process = child;
     this.#exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     this.#waiting = new Promise<void>((resolve, reject) => {
@@ -166,11 +197,7 @@ export class PendingSandbox {
         this.#err += chunk.toString('utf8');
       });
       child.once('error', (error: NodeJS.ErrnoException) => {
-        this.#failure = new BackendUnavailableError({
-          backend: 'bubblewrap',
-          detail: `could not run ${argv[0]} (${error.code ?? error.message}); install util-linux and bubblewrap (scripts/ensure-bubblewrap.sh)`,
-          cause: error,
-        });
+        this.#failure = startFailure(argv[0] as string, error);
         reject(this.#failure);
         this.#onOutput();
       });
@@ -192,6 +219,11 @@ export class PendingSandbox {
   /** Whether the process still runs (a pooled sandbox may have died unused). */
   get alive(): boolean {
     return this.process.exitCode === null && this.process.signalCode === null && this.#failure === undefined;
+  }
+
+  /** It starts bwrap on the host paths it is given: it takes any placement. */
+  accepts(): boolean {
+    return true;
   }
 
   /** Lets a pooled sandbox not keep this process alive. */
@@ -259,7 +291,17 @@ export class PendingSandbox {
         stream.destroy();
       }
       child.unref();
-      return { process: child, initPid, pidNamespace, exited: this.#exited };
+      return {
+        process: child,
+        initPid,
+        pidNamespace,
+        exited: this.#exited,
+        others: [],
+        kill: () => child.kill('SIGKILL'),
+        // The keep-alive shell and its sleep and bwrap's init in the pid namespace, and, counted
+        // only by the cgroup, the bwrap monitor outside it (it joined before it became bwrap).
+        idleProcesses: (inCgroup) => (inCgroup ? 4 : 3),
+      };
     } catch (error) {
       this.discard();
       throw error;
@@ -292,7 +334,7 @@ export function launchSandbox(spec: SandboxSpec): Promise<Sandbox> {
   return PendingSandbox.spawn(spec).complete(spec);
 }
 
-function exitFailure(stderr: string, code: number | null, signal: NodeJS.Signals | null): Error {
+export function exitFailure(stderr: string, code: number | null, signal: NodeJS.Signals | null): Error {
   const message = stderr.trim();
   const unavailable = /No such file|not found|Operation not permitted|Permission denied|user namespace/i.test(message);
   const detail = `the sandbox exited at start (${signal ?? `exit ${code}`}): ${message || 'no message'}`;

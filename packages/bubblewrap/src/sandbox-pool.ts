@@ -1,48 +1,97 @@
 import { onProcessExit } from '@snapbox/core';
-import { PendingSandbox } from './sandbox-launch.js';
+import type { CgroupDriver } from './cgroup-driver.js';
+import { PrebuiltSandbox, prebuiltSupported } from './prebuilt-sandbox.js';
+import { PendingSandbox, type SandboxShape, type SandboxSlot } from './sandbox-launch.js';
+import { randomId, sessionPrefix } from './store-layout.js';
 
 /**
- * Sandboxes started ahead of their containers: each has its user and mount namespaces and waits
- * for a container to tell it which cgroups to join and what to mount. A start or a restore takes
- * one, so spawning the process chain is off its path, and the pool refills in the background.
- * They hold no cgroup and no file: they are killed at exit, and after a SIGKILL of this process
- * they end on their own (their input closes).
+ * Sandboxes started ahead of their containers. Where the spawn relay can place a root filesystem
+ * (spawner.ts, prebuilt-sandbox.ts), each is a complete bwrap sandbox waiting for its root;
+ * elsewhere, a user and mount namespace waiting to be told what to mount before it runs bwrap
+ * (sandbox-launch.ts). A start or a restore takes one, so starting them is off its path, and the
+ * pool refills in the background. They hold no cgroup and no file: they are killed at exit, and
+ * after a SIGKILL of this process they end on their own (their parent or their input goes away).
  */
 export class SandboxPool {
   readonly #size: number;
-  readonly #network: 'none' | 'default';
-  readonly #rootless: boolean;
-  readonly #ready: PendingSandbox[] = [];
+  readonly #shape: SandboxShape;
+  readonly #storeRoot: string;
+  readonly #ready: SandboxSlot[] = [];
   #registration: { unregister(): void } | undefined;
   #refilling = false;
 
-  constructor(options: { size: number; network: 'none' | 'default'; rootless: boolean }) {
+  readonly #cgroups: () => CgroupDriver | undefined;
+
+  constructor(options: {
+    size: number;
+    network: 'none' | 'default';
+    rootless: boolean;
+    storeRoot: string;
+    /** The cgroup driver, when cgroups are usable: a pre-built sandbox is made in its own cgroup. */
+    cgroups: () => CgroupDriver | undefined;
+    /**
+     * Keeps the session's exit cleanup and watchdog armed while a pooled sandbox holds a cgroup
+     * (until a container takes it over, or it is discarded).
+     */
+    hold: () => () => void;
+  }) {
     this.#size = options.size;
-    this.#network = options.network;
-    this.#rootless = options.rootless;
+    this.#shape = { network: options.network, rootless: options.rootless };
+    this.#storeRoot = options.storeRoot;
+    this.#cgroups = options.cgroups;
+    this.#hold = options.hold;
+  }
+
+  readonly #hold: () => () => void;
+  /** The release of each pooled sandbox's hold (see the constructor). */
+  readonly #holds = new Map<SandboxSlot, () => void>();
+
+  #release(slot: SandboxSlot): void {
+    this.#holds.get(slot)?.();
+    this.#holds.delete(slot);
   }
 
   /** A pooled sandbox if one is ready, else a fresh one; the pool refills afterwards. */
-  take(): PendingSandbox {
-    let taken: PendingSandbox | undefined;
+  take(): SandboxSlot {
+    let taken: SandboxSlot | undefined;
     while (taken === undefined && this.#ready.length > 0) {
-      const candidate = this.#ready.shift() as PendingSandbox;
+      const candidate = this.#ready.shift() as SandboxSlot;
       if (candidate.alive) taken = candidate;
       else candidate.discard();
+      // The container taking it is tracked already; a discarded one removed its cgroup.
+      this.#release(candidate);
     }
     if (this.#size > 0) this.#scheduleRefill();
-    return taken ?? this.#spawn();
+    if (taken !== undefined) return taken;
+    const fresh = this.#spawn();
+    this.#release(fresh);
+    return fresh;
+  }
+
+  /** A sandbox that starts bwrap on whatever host paths it is given (for layers outside the store). */
+  takeForHostPaths(): SandboxSlot {
+    return PendingSandbox.spawn(this.#shape);
   }
 
   /** Kills what waits in the pool. */
   drainSync(): void {
-    for (const pending of this.#ready.splice(0)) pending.discard();
+    for (const pending of this.#ready.splice(0)) {
+      pending.discard();
+      this.#release(pending);
+    }
     this.#registration?.unregister();
     this.#registration = undefined;
   }
 
-  #spawn(): PendingSandbox {
-    return PendingSandbox.spawn({ network: this.#network, rootless: this.#rootless });
+  #spawn(): SandboxSlot {
+    if (!prebuiltSupported()) return PendingSandbox.spawn(this.#shape);
+    // Named by the session like a container's, so that the session's cleanup finds it.
+    const driver = this.#cgroups();
+    const release = driver === undefined ? undefined : this.#hold();
+    const cgroup = driver?.create(`${sessionPrefix()}-pool-${randomId()}`, {});
+    const slot = new PrebuiltSandbox(this.#shape, this.#storeRoot, cgroup);
+    if (release !== undefined) this.#holds.set(slot, release);
+    return slot;
   }
 
   #scheduleRefill(): void {

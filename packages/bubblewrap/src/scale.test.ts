@@ -12,7 +12,9 @@ const factory = createBubblewrapFactory({ stateDir });
 const containers = 256;
 const cycles = 2;
 
-afterAll(() => {
+afterAll(async () => {
+  // stop() and deleteSnapshot() leave their removals to the background.
+  await factory.settled();
   expect(storeContents(stateDir)).toEqual({ containers: [], snapshots: [], layers: [], refs: [], pending: [] });
 });
 

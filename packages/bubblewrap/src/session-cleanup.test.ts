@@ -62,28 +62,30 @@ async function expectOnlyKept(stateDir: string, report: ChildReport, withinMs = 
   const deadline = Date.now() + withinMs;
   const left = () => {
     const contents = storeContents(stateDir);
-    return { containers: contents.containers, snapshots: contents.snapshots, pending: contents.pending };
+    // No cgroup of the session is left either (this machine has the v1 pids hierarchy): a
+    // container's, or a pooled sandbox's that no record lists.
+    const cgroups = readdirSync('/sys/fs/cgroup/pids/snapbox-bubblewrap').filter((name) =>
+      name.startsWith(report.session.slice(0, 8)),
+    );
+    return { containers: contents.containers, snapshots: contents.snapshots, pending: contents.pending, cgroups };
   };
   while (Date.now() < deadline && JSON.stringify(left()) !== JSON.stringify(expected())) {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   function expected() {
-    return { containers: [], snapshots: [`${report.kept}.json`], pending: [] };
+    return { containers: [], snapshots: [`${report.kept}.json`], pending: [], cgroups: [] };
   }
   expect(left()).toEqual(expected());
   expect(sandboxSleepers()).toEqual([]);
-  // No cgroup of the session is left either (this machine has the v1 pids hierarchy).
-  const cgroups = readdirSync('/sys/fs/cgroup/pids/snapbox-bubblewrap').filter((name) =>
-    name.startsWith(report.session.slice(0, 8)),
-  );
-  expect(cgroups).toEqual([]);
   // The kept snapshot still restores, in this other process.
   const factory = createBubblewrapFactory({ stateDir });
   const copy = factory.fromSnapshot({ snapshotId: report.kept });
   await copy.start();
-  expect((await copy.exec('cat /tmp/one /tmp/kept')).stdout).toBe('one\nkept\n');
+  const restored = await copy.exec('cat /tmp/one /tmp/kept');
+  expect(restored.stdout, `exit code ${restored.exitCode}: ${restored.output}`).toBe('one\nkept\n');
   await copy.stop();
   await copy.deleteSnapshot(report.kept);
+  await factory.settled();
   expect(storeContents(stateDir)).toEqual({ containers: [], snapshots: [], layers: [], refs: [], pending: [] });
 }
 

@@ -39,6 +39,8 @@ export class SessionTracker {
   #useWatchdog: boolean;
   readonly #containers = new Set<string>();
   readonly #snapshots = new Set<string>();
+  /** Background removals in flight: the exit cleanup must still run if the process ends meanwhile. */
+  #holds = 0;
   #registration: { unregister(): void } | undefined;
   #watchdog: ChildProcess | undefined;
 
@@ -77,6 +79,23 @@ export class SessionTracker {
   untrackSnapshot(id: string): void {
     this.#snapshots.delete(id);
     this.#disarmIfIdle();
+  }
+
+  /**
+   * Keeps the exit cleanup (and the watchdog) armed until the returned function is called: a
+   * background removal whose container or snapshot is no longer tracked may still be half-done,
+   * and the cleanup's sweep finishes it.
+   */
+  hold(): () => void {
+    this.#holds++;
+    this.#arm();
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#holds--;
+      this.#disarmIfIdle();
+    };
   }
 
   /** Removes everything still tracked, blocking. Runs at exit. */
@@ -119,7 +138,7 @@ export class SessionTracker {
   }
 
   #disarmIfIdle(): void {
-    if (this.#containers.size + this.#snapshots.size === 0) this.#disarm();
+    if (this.#containers.size + this.#snapshots.size + this.#holds === 0) this.#disarm();
   }
 
   #disarm(): void {

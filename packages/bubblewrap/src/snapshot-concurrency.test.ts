@@ -8,6 +8,8 @@ const stateDir = testStateDir('concurrency');
 const factory = createBubblewrapFactory({ stateDir });
 
 afterAll(async () => {
+  // stop() and deleteSnapshot() leave their removals to the background.
+  await factory.settled();
   expect(storeContents(stateDir)).toEqual({ containers: [], snapshots: [], layers: [], refs: [], pending: [] });
 });
 

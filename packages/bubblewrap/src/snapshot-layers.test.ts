@@ -10,6 +10,7 @@ const live: BubblewrapContainer[] = [];
 
 afterAll(async () => {
   await Promise.all(live.map((container) => container.stop()));
+  await factory.settled();
   expect(storeContents(stateDir)).toEqual({ containers: [], snapshots: [], layers: [], refs: [], pending: [] });
 });
 
@@ -82,9 +83,12 @@ describe('snapshots as overlay layers', () => {
     await user.start();
     await source.deleteSnapshot(snapshot);
     await source.stop();
+    await factory.settled();
     expect(storeContents(stateDir).layers).toHaveLength(1);
     expect(await run(user, 'cat /v')).toBe('v\n');
     await user.stop();
+    // The layer goes once the user's removal (in the background) has unpinned it.
+    await factory.settled();
     expect(storeContents(stateDir).layers).toHaveLength(0);
   });
 });

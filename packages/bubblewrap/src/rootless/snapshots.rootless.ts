@@ -35,6 +35,8 @@ describe('rootless snapshots (no freezer cgroup: the sandbox is stopped with sig
       }),
     );
     expect(failures).toEqual([]);
+    // stop() and deleteSnapshot() leave their removals to the background.
+    await factory.settled();
     expect(storeContents(stateDir)).toEqual({ containers: [], snapshots: [], layers: [], refs: [], pending: [] });
   });
 });

@@ -9,24 +9,30 @@ const stateDir = process.argv[3];
 const image = process.argv[4];
 const factory = createBubblewrapFactory({ stateDir });
 
+/** A command that must succeed: the parent's checks rely on what it wrote. */
+async function run(container, command) {
+  const result = await container.exec(command);
+  if (result.exitCode !== 0) throw new Error(`${command} exited ${result.exitCode}: ${result.output}`);
+}
+
 const containers = [];
 for (let index = 0; index < 3; index++) {
   const container = factory.fromImage({ image });
   await container.start();
   containers.push(container);
 }
-await containers[0].exec('echo one > /tmp/one');
+await run(containers[0], 'echo one > /tmp/one');
 const snapshots = [await containers[0].snapshot(), await containers[1].snapshot()];
 const restored = containers[0].fromSnapshot(snapshots[0]);
 await restored.start();
-await restored.exec('echo kept > /tmp/kept');
+await run(restored, 'echo kept > /tmp/kept');
 const kept = await restored.snapshot({ keep: true });
 const deletedWhileInUse = await restored.snapshot();
 const fromDeleted = restored.fromSnapshot(deletedWhileInUse);
 await fromDeleted.start();
 await restored.deleteSnapshot(deletedWhileInUse);
 // A background process that would outlive a careless cleanup.
-await containers[2].exec('setsid sleep 1000 >/dev/null 2>&1 &');
+await run(containers[2], 'setsid sleep 1000 >/dev/null 2>&1 &');
 
 process.stdout.write(
   `${JSON.stringify({ session: currentSession().id, pid: process.pid, ids: containers.map((c) => c.id), snapshots, kept })}\n`,

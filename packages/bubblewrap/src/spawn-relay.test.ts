@@ -1,0 +1,168 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SnapboxError } from '@snapbox/core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createBubblewrapFactory } from './index.js';
+import { prebuiltSupported, syscallNumbers } from './prebuilt-sandbox.js';
+import { spawnerKind } from './spawner.js';
+import { testStateDir, tinyImage } from './test-support/fixtures.js';
+
+/**
+ * The spawn relay (spawn-relay-script.ts) makes raw syscalls by number: a wrong number would
+ * call some other syscall. The running architecture's numbers are checked by making each call
+ * for real, as the relay's `place` does; every architecture's against the kernel's own tables,
+ * as installed with the C library headers (linux-libc-dev).
+ */
+const names = ['setns', 'mount', 'umount2', 'pivot_root', 'sethostname', 'prctl'] as const;
+
+/** The kernel's number for each call in a `unistd` header. */
+function fromHeader(path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new Error(`${path} is missing (install linux-libc-dev): ${String(error)}`);
+  }
+  return names
+    .map((name) => {
+      const number = new RegExp(`#define __NR_${name}\\s+(\\d+)`).exec(text)?.[1];
+      if (number === undefined) throw new Error(`no __NR_${name} in ${path}`);
+      return number;
+    })
+    .join(',');
+}
+
+// arm64, riscv64 and loong64 have no table of their own: they take the generic one.
+const headers: Record<string, string> = {
+  x64: '/usr/include/x86_64-linux-gnu/asm/unistd_64.h',
+  arm64: '/usr/include/asm-generic/unistd.h',
+  riscv64: '/usr/include/asm-generic/unistd.h',
+  loong64: '/usr/include/asm-generic/unistd.h',
+};
+
+/**
+ * The relay's calls, made by Perl in a fresh mount and uts namespace (nothing reaches the host):
+ * a tmpfs mounted, a uts namespace joined, the hostname set, a subreaper made, the tmpfs made the
+ * root by pivot_root and the old root detached. Prints the hostname, whether the process is a
+ * subreaper, and what the new root holds.
+ */
+const syscallScript = String.raw`
+use strict;
+use POSIX ();
+my ($setns, $mount, $umount2, $pivot_root, $sethostname, $prctl) = split /,/, $ARGV[0];
+my $dir = $ARGV[1];
+# Perl passes a string argument by pointer, and only a variable's (a literal is read-only).
+my ($none, $slash, $tmpfs, $size, $name, $dot) = ('none', '/', 'tmpfs', 'size=1m', 'snapbox-syscalls', '.');
+syscall($mount, $none, $slash, 0, 16384 | 262144, 0) == 0 or die "mount (private): $!
+";
+syscall($mount, $tmpfs, $dir, $tmpfs, 0, $size) == 0 or die "mount (tmpfs): $!
+";
+open(my $marker, '>', "$dir/marker") or die "marker: $!
+";
+close($marker);
+open(my $uts, '<', '/proc/self/ns/uts') or die "uts: $!
+";
+syscall($setns, fileno($uts), 0) == 0 or die "setns: $!
+";
+syscall($sethostname, $name, length($name)) == 0 or die "sethostname: $!
+";
+syscall($prctl, 36, 1, 0, 0, 0) == 0 or die "prctl (set subreaper): $!
+";
+my $subreaper = pack('i', 0);
+syscall($prctl, 37, $subreaper, 0, 0, 0) == 0 or die "prctl (get subreaper): $!
+";
+chdir($dir) or die "chdir: $!
+";
+syscall($pivot_root, $dot, $dot) == 0 or die "pivot_root: $!
+";
+syscall($umount2, $dot, 2) == 0 or die "umount2: $!
+";
+chdir('/');
+opendir(my $root, '/') or die "root: $!
+";
+my @entries = sort grep { !/^\.\.?$/ } readdir($root);
+print join(' ', (POSIX::uname())[1], unpack('i', $subreaper), @entries), "
+";
+`;
+
+describe('the spawn relay', () => {
+  it('is used here, and pre-built sandboxes with it', () => {
+    // The rest of this package's tests run this path; fallback.test.ts runs the other.
+    expect(spawnerKind()).toBe('relay');
+    expect(prebuiltSupported()).toBe(true);
+  });
+
+  it('has the kernel numbers of its syscalls for every architecture it claims', () => {
+    const claimed = Object.keys(syscallNumbers).sort();
+    expect(claimed).toEqual(Object.keys(headers).sort());
+    for (const arch of claimed) {
+      expect(syscallNumbers[arch as NodeJS.Architecture], arch).toBe(fromHeader(headers[arch] as string));
+    }
+  });
+
+  it("makes each syscall right on this machine's architecture", () => {
+    const numbers = syscallNumbers[process.arch];
+    expect(numbers, `no syscall numbers for ${process.arch}`).toBeDefined();
+    const dir = mkdtempSync(join(tmpdir(), 'snapbox-syscalls-'));
+    try {
+      const output = execFileSync(
+        'unshare',
+        ['--mount', '--uts', '--', 'perl', '-e', syscallScript, numbers as string, dir],
+        { encoding: 'utf8' },
+      );
+      expect(output).toBe('snapbox-syscalls 1 marker\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('when the spawn relay dies', () => {
+  const factory = createBubblewrapFactory({ stateDir: testStateDir('relay-crash') });
+  afterAll(async () => {
+    await factory.settled().catch(() => undefined);
+  });
+
+  /** This process's relay: its child running perl. */
+  function relayPid(): number {
+    for (const name of readdirSync('/proc')) {
+      if (!/^\d+$/.test(name)) continue;
+      try {
+        const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+        const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        const argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+        if (parent === process.pid && argv[0]?.endsWith('perl') && argv[1] === '-e') return Number(name);
+      } catch {
+        // Gone.
+      }
+    }
+    throw new Error('no spawn relay among this process’s children');
+  }
+
+  it('a running command and later ones fail with a typed error, and new containers work', async () => {
+    const container = factory.fromImage({ image: tinyImage });
+    await container.start();
+    expect((await container.exec('echo before')).stdout).toBe('before\n');
+    const running = container.exec('echo started; sleep 30').catch((error: unknown) => error);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const began = Date.now();
+    process.kill(relayPid(), 'SIGKILL');
+    const error = await running;
+    // Promptly: the command is not left to hang until its own end.
+    expect(Date.now() - began).toBeLessThan(10_000);
+    expect(SnapboxError.isInstance(error), String(error)).toBe(true);
+    expect((error as SnapboxError).code).toBe('SPAWN_RELAY_LOST');
+    expect((error as Error).message).toMatch(/spawn relay exited.*start a new container.*SNAPBOX_BWRAP_SPAWNER=node/s);
+    const later = await container.exec('echo after').catch((caught: unknown) => caught);
+    expect((later as SnapboxError).code, String(later)).toBe('SPAWN_RELAY_LOST');
+    await container.stop();
+
+    // The relay restarts with the next spawn.
+    const fresh = factory.fromImage({ image: tinyImage });
+    await fresh.start();
+    expect((await fresh.exec('echo fresh')).stdout).toBe('fresh\n');
+    await fresh.stop();
+  });
+});
