@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what @snapbox/bubblewrap needs on a fresh Debian/Ubuntu machine: bubblewrap, and
-# util-linux's unshare and nsenter (uidmap for newuidmap). A no-op when everything is there.
+# util-linux's unshare and nsenter (uidmap for newuidmap), and Perl for its spawn relay. The
+# kernel's syscall tables (linux-libc-dev) are for its tests only: they check the relay's numbers.
+# A no-op when everything is there.
 set -euo pipefail
 
 missing=()
@@ -8,6 +10,8 @@ command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
 command -v newuidmap >/dev/null 2>&1 || missing+=(uidmap)
 command -v unshare >/dev/null 2>&1 || missing+=(util-linux)
 command -v nsenter >/dev/null 2>&1 || missing+=(util-linux)
+command -v perl >/dev/null 2>&1 || missing+=(perl-base)
+[ -r /usr/include/asm-generic/unistd.h ] || missing+=(linux-libc-dev)
 
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
