@@ -17,6 +17,11 @@ export interface DemoBackend {
   readonly admin: BackendAdmin;
   /** Its engine or state folder, in words. */
   readonly where: string;
+  /**
+   * Resolves once what was stopped or deleted is gone: bubblewrap removes folders and layers in
+   * the background after `stop()` and `deleteSnapshot()` resolve (its factory's `settled()`).
+   */
+  readonly settled: () => Promise<void>;
 }
 
 /** A backend that does not work here, and why. */
@@ -46,7 +51,13 @@ async function openDocker(image: string): Promise<DemoBackend | MissingBackend> 
     };
   }
   const admin = createDockerAdmin({ docker: factory.docker });
-  return { name: 'docker', factory, admin, where: admin.describeTarget().description };
+  return {
+    name: 'docker',
+    factory,
+    admin,
+    where: admin.describeTarget().description,
+    settled: () => Promise.resolve(),
+  };
 }
 
 /**
@@ -64,7 +75,13 @@ async function openBubblewrap(image: string): Promise<DemoBackend | MissingBacke
     } finally {
       await probe.stop();
     }
-    return { name: 'bubblewrap', factory, admin: createBubblewrapAdmin(), where: factory.stateDir };
+    return {
+      name: 'bubblewrap',
+      factory,
+      admin: createBubblewrapAdmin(),
+      where: factory.stateDir,
+      settled: () => factory.settled(),
+    };
   } catch (error) {
     return {
       name: 'bubblewrap',
@@ -95,6 +112,7 @@ export interface Leftovers {
  * counted apart.
  */
 export async function leftovers(backend: DemoBackend, checkpointsDir: string): Promise<Leftovers> {
+  await backend.settled();
   const mine = await backend.admin.list({ session: currentSession().id });
   const forResume = (labels: Readonly<Record<string, string>>, keep: boolean | undefined) =>
     keep === true && (labels[runLabels.checkpoint] ?? '').startsWith(checkpointsDir);
