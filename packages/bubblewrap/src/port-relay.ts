@@ -17,7 +17,14 @@ process.on('message', (message, server) => {
   server.on('connection', (socket) => {
     const inside = net.connect(message.port, '127.0.0.1');
     socket.on('error', () => inside.destroy());
-    inside.on('error', () => socket.destroy());
+    // Nothing listening inside, or the server reset: the client gets what was relayed and then an
+    // orderly close, as from a published port. A destroy() here would reset the client whenever
+    // its request was still unread, and the bytes already sent to it could be lost with it.
+    inside.on('error', () => {
+      socket.unpipe(inside);
+      socket.resume();
+      socket.end();
+    });
     socket.pipe(inside).pipe(socket);
   });
   process.send({ relaying: message.port });
