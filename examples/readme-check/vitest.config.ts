@@ -5,7 +5,8 @@ export default defineConfig({
     include: ['src/**/*.test.ts'],
     testTimeout: 300_000,
     hookTimeout: 300_000,
-    // The Docker examples run against a real engine with the fixture image; no engine fails the run.
-    globalSetup: ['@snapbox/test-support/docker-global-setup'],
+    // The examples run against a real engine with the fixture image, and on bubblewrap (which reads
+    // that image from the engine); a missing engine or bubblewrap fails the run.
+    globalSetup: ['@snapbox/test-support/integration-global-setup'],
   },
 });
