@@ -13,6 +13,6 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    globalSetup: ['./src/test-support/global-setup.ts', '@snapbox/test-support/docker-global-setup'],
+    globalSetup: ['@snapbox/test-support/docker-global-setup', './src/test-support/global-setup.ts'],
   },
 });
