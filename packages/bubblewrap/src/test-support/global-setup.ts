@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { repoRoot } from '@snapbox/test-support';
+import { ensureBubblewrap } from '@snapbox/test-support';
 
 /** The engine tags of bubblewrap's `fromDockerfile` builds (`snapbox-build:<hash of the path>`). */
 function buildTags(): Set<string> {
@@ -22,7 +22,7 @@ function buildTags(): Set<string> {
  * at its end, so that no run leaves images behind.
  */
 export default function setup(): () => void {
-  execFileSync('bash', ['scripts/ensure-bubblewrap.sh'], { cwd: repoRoot, stdio: 'inherit' });
+  ensureBubblewrap();
   // The shared setup, listed before this one in vitest.config.ts, has made the engine answer.
   const before = buildTags();
   return () => {
