@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { assertNonEmptyString, assertOptionalNumber, InvalidArgumentError } from '@snapbox/core';
 import { BackgroundRemovals } from './background-removals.js';
 import { type CgroupDetection, detectCgroups } from './cgroup-driver.js';
+import { confinementArgument } from './confinement.js';
 import { EngineClient } from './engine-client.js';
 import { TreeTools } from './host-tools.js';
 import { ImageCache } from './image-cache.js';
@@ -57,6 +58,18 @@ export interface BubblewrapBackendOptions {
    * mounts and runs bwrap. Default 2; `0` starts every sandbox on demand.
    */
   prestartedSandboxes?: number;
+  /**
+   * How a container's commands (and the file transfers, which run its programs) are confined.
+   * `'default'` (default): as in Docker's defaults, they keep only Docker's default capabilities
+   * (over the sandbox's user namespace; none as another `user`) and run under a seccomp filter that
+   * refuses what Docker's default profile refuses a container without extra capabilities:
+   * mounting, new namespaces (`unshare`, `setns`, `clone` with namespace flags), kernel modules,
+   * keyrings, BPF, perf events, kexec, clock setting, userfaultfd, and 32-bit system calls.
+   * It needs the spawn relay (Perl), which starts every command; without it a start fails with
+   * `BackendUnavailableError`. `'unconfined'`: commands have every capability over the sandbox's
+   * user namespace and no filter, so that they can mount filesystems or nest sandboxes inside.
+   */
+  security?: 'default' | 'unconfined';
 }
 
 /** The resolved, shared state behind a set of containers (one per state folder in a process). */
@@ -71,6 +84,9 @@ export interface ResolvedBackend {
   network: 'none' | 'default';
   pidsLimit: number;
   flattenAtLayers: number;
+  security: 'default' | 'unconfined';
+  /** What the sandboxes' agents confine commands with (confinement.ts); undefined when unconfined or unknown here. */
+  confinement: string | undefined;
   tracker: SessionTracker;
   /** What stop() and deleteSnapshot() leave to the background. */
   removals: BackgroundRemovals;
@@ -82,7 +98,10 @@ export interface ResolvedBackend {
 
 const backends = new Map<
   string,
-  Omit<ResolvedBackend, 'network' | 'pidsLimit' | 'flattenAtLayers' | 'engine' | 'images' | 'pool' | 'poolFor'>
+  Omit<
+    ResolvedBackend,
+    'network' | 'pidsLimit' | 'flattenAtLayers' | 'security' | 'confinement' | 'engine' | 'images' | 'pool' | 'poolFor'
+  >
 >();
 const pools = new Map<string, SandboxPool>();
 
@@ -97,6 +116,14 @@ export function resolveBackend(options: BubblewrapBackendOptions = {}): Resolved
       message: `expected "none" or "default", got ${JSON.stringify(network)}`,
     });
   }
+  const security = options.security ?? 'default';
+  if (security !== 'default' && security !== 'unconfined') {
+    throw new InvalidArgumentError({
+      argument: 'security',
+      message: `expected "default" or "unconfined", got ${JSON.stringify(security)}`,
+    });
+  }
+  const confinement = security === 'default' ? confinementArgument() : undefined;
   assertOptionalNumber(options.pidsLimit, 'pidsLimit', { min: 0, integer: true });
   assertOptionalNumber(options.flattenAtLayers, 'flattenAtLayers', { min: 2, integer: true });
   assertOptionalNumber(options.prestartedSandboxes, 'prestartedSandboxes', { min: 0, integer: true });
@@ -144,7 +171,7 @@ export function resolveBackend(options: BubblewrapBackendOptions = {}): Resolved
   // state folder (a pre-built sandbox has its store bound in). A pool spawns nothing before its
   // first take, so a network no container asks for costs nothing.
   const poolFor = (wanted: 'none' | 'default'): SandboxPool => {
-    const poolKey = `${stateRoot}|${wanted}|${size}`;
+    const poolKey = `${stateRoot}|${wanted}|${size}|${security}`;
     let pool = pools.get(poolKey);
     if (pool === undefined) {
       const cgroupsOf = shared.cgroups;
@@ -152,6 +179,7 @@ export function resolveBackend(options: BubblewrapBackendOptions = {}): Resolved
         size,
         network: wanted,
         rootless,
+        confinement,
         storeRoot: shared.store.layout.root,
         cgroups: () => cgroupsOf().driver,
         hold: () => shared.tracker.hold(),
@@ -167,6 +195,8 @@ export function resolveBackend(options: BubblewrapBackendOptions = {}): Resolved
     poolFor,
     pidsLimit,
     flattenAtLayers: options.flattenAtLayers ?? 64,
+    security,
+    confinement,
     engine: engineOf,
     images: new ImageCache(shared.store.layout, shared.tools, engineOf, shared.rootless),
   };

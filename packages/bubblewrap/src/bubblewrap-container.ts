@@ -7,6 +7,7 @@ import {
   assertFileTransfers,
   assertNonEmptyString,
   assertStartOptions,
+  BackendUnavailableError,
   BaseContainer,
   type ContainerEndpoint,
   ContainerNotStartedError,
@@ -44,11 +45,12 @@ import { downloadFiles, makeDirectory, type TransferHelper, uploadFiles } from '
 import { hostBinary } from './host-binaries.js';
 import { containerHolder, snapshotHolder } from './layer-store.js';
 import { PortRelay } from './port-relay.js';
+import { prebuiltSupported } from './prebuilt-sandbox.js';
 import { continueAll, processesIn, stopAll } from './process-scan.js';
 import { type ContainerRecord, currentOwner, type RootImage, type SnapshotRecord, writeJsonAtomic } from './records.js';
 import type { Sandbox, SandboxPlacement, SandboxSlot } from './sandbox-launch.js';
 import { isSnapshotId, newSnapshotId } from './snapshot-ids.js';
-import type { HostChild } from './spawner.js';
+import { type HostChild, spawnerKind } from './spawner.js';
 import { randomId, sessionPrefix } from './store-layout.js';
 
 /**
@@ -237,6 +239,15 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
               : 'resources.pids',
         backend: 'bubblewrap',
         detail: `limits need cgroups, and ${detection.reason ?? 'none are usable'}`,
+      });
+    }
+    if (backend.security === 'default' && (backend.confinement === undefined || !prebuiltSupported())) {
+      throw new BackendUnavailableError({
+        backend: 'bubblewrap',
+        detail:
+          spawnerKind() === 'node'
+            ? `commands are confined (security 'default': Docker's default capabilities and seccomp deny list) by the spawn relay's agent, which needs Perl (perl-base)${process.env.SNAPBOX_BWRAP_SPAWNER === 'node' ? ', and SNAPBOX_BWRAP_SPAWNER=node turns the relay off' : ', not found here'}. Install Perl, or create the factory with security: 'unconfined' to run commands with every capability of the sandbox's user namespace and no seccomp filter`
+            : `commands are confined (security 'default') with a seccomp filter, and this backend has no system call table for ${process.arch}; create the factory with security: 'unconfined' to run without one`,
       });
     }
     store.ensure();

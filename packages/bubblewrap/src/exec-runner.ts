@@ -87,16 +87,12 @@ export async function runExec(request: RunExecRequest): Promise<ExecResult> {
       cause: options.signal.reason,
     });
   }
-  // The sandbox had an agent and lost it with the spawn relay: the sandbox died with them (its
-  // bwrap is the relay's child), so there is nothing for nsenter to join either.
-  if (target.agent !== undefined && !target.agent.alive && target.agent.lostReason?.startsWith('the spawn relay')) {
-    throw relayLost(request.display, target.agent.lostReason);
-  }
+  const agent = agentFor(target, request.display);
   const marker = newExecMarker();
   const env = { ...request.env, [execMarkerVariable]: marker };
   const child =
-    target.agent?.alive === true
-      ? target.agent.spawn({
+    agent !== undefined
+      ? agent.spawn({
           argv: request.argv,
           env,
           stdio: ['ignore', 'pipe', 'pipe'],
@@ -219,6 +215,28 @@ function signalNumber(signal: NodeJS.Signals | null): number {
 }
 
 /**
+ * The sandbox's agent, which starts its commands; undefined when they go through nsenter (a
+ * sandbox without an agent, or an unconfined one whose agent ended).
+ * @throws SnapboxError `SPAWN_RELAY_LOST` when the agent ended with the spawn relay (the sandbox
+ * died with them: nsenter would find nothing to join), `SANDBOX_AGENT_LOST` when a confined
+ * sandbox's agent ended (nsenter cannot confine a command).
+ */
+export function agentFor(target: ExecTarget, display: string): SandboxAgent | undefined {
+  const agent = target.agent;
+  if (agent === undefined || agent.alive) return agent;
+  if (agent.lostReason?.startsWith('the spawn relay')) throw relayLost(display, agent.lostReason);
+  if (agent.confined) {
+    throw new SnapboxError('SANDBOX_AGENT_LOST', {
+      message:
+        `Cannot run ${display}: ${agent.lostReason ?? "the sandbox's agent ended"}. Commands are confined ` +
+        "(capabilities and seccomp, the backend's security 'default') only by starting them from the agent; " +
+        'stop this container and start a new one.',
+    });
+  }
+  return undefined;
+}
+
+/**
  * The error for a command whose spawn relay (spawner.ts) or sandbox agent ended under it: the
  * relay's children, the sandboxes among them, end with it, so the container is gone.
  */
@@ -226,7 +244,7 @@ function relayLost(display: string, why: string, partial?: ExecResult): SnapboxE
   return new SnapboxError('SPAWN_RELAY_LOST', {
     message:
       `${display} was lost: ${why}. The container's sandbox ended with it; start a new container ` +
-      '(the relay restarts on the next spawn). Set SNAPBOX_BWRAP_SPAWNER=node to run without the relay.' +
+      "(the relay restarts on the next spawn). Set SNAPBOX_BWRAP_SPAWNER=node to run without the relay (with security: 'unconfined')." +
       (partial !== undefined && partial.output !== '' ? ` Output so far: ${partial.output.slice(-500)}` : ''),
   });
 }

@@ -1,6 +1,7 @@
 import { describeContainerConformance } from '@snapbox/conformance';
+import { BackendUnavailableError } from '@snapbox/core';
 import { describe, expect, it } from 'vitest';
-import { type BubblewrapContainer, createBubblewrapFactory, listSnapshots } from './index.js';
+import { type BubblewrapContainer, createBubblewrapFactory, listContainers, listSnapshots } from './index.js';
 import { prebuiltSupported } from './prebuilt-sandbox.js';
 import { spawnerKind } from './spawner.js';
 import { testStateDir, tinyImage } from './test-support/fixtures.js';
@@ -13,12 +14,22 @@ import { testStateDir, tinyImage } from './test-support/fixtures.js';
  */
 process.env.SNAPBOX_BWRAP_SPAWNER = 'node';
 
-const factory = createBubblewrapFactory({ stateDir: testStateDir('fallback'), flattenAtLayers: 2 });
+const stateDir = testStateDir('fallback');
+// Commands can be confined only from the relay's agent (confinement.ts): here they cannot be.
+const factory = createBubblewrapFactory({ stateDir, flattenAtLayers: 2, security: 'unconfined' });
 
 describe('without the spawn relay', () => {
   it('spawns from Node.js and builds no sandbox ahead of its container', () => {
     expect(spawnerKind()).toBe('node');
     expect(prebuiltSupported()).toBe(false);
+  });
+
+  it("refuses to start a container under security 'default', saying why and what to do", async () => {
+    const confined = createBubblewrapFactory({ stateDir }).fromImage({ image: tinyImage });
+    const error = await confined.start().catch((caught: unknown) => caught);
+    expect(BackendUnavailableError.isInstance(error), String(error)).toBe(true);
+    expect((error as Error).message).toMatch(/confined.*Perl.*SNAPBOX_BWRAP_SPAWNER=node.*security: 'unconfined'/s);
+    expect(await listContainers({ stateDir })).toEqual([]);
   });
 
   it('flattens a lineage, reading the root through the sandbox init', async () => {

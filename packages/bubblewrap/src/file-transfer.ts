@@ -3,7 +3,7 @@ import { chmod, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { type FileTransfer, InvalidArgumentError, RemotePathNotFoundError, SnapboxError } from '@snapbox/core';
-import { type ExecTarget, nsenterArgv } from './exec-runner.js';
+import { agentFor, type ExecTarget, nsenterArgv } from './exec-runner.js';
 import { spawnDirect } from './spawner.js';
 import { randomId } from './store-layout.js';
 
@@ -51,14 +51,20 @@ function run(
   stdin: NodeJS.ReadableStream | undefined,
   stdout: NodeJS.WritableStream | undefined,
 ): Promise<{ code: number; stderr: string }> {
-  // Node's own spawn, not the relay: the relay does not push back on a fast writer, and a file
-  // may be large. A transfer is not on the hot path of an exploration.
-  const child = spawnDirect({
-    argv: nsenterArgv(helper.target, '/', argv),
-    env: helper.env,
-    stdio: [stdin === undefined ? 'ignore' : 'pipe', stdout === undefined ? 'ignore' : 'pipe', 'pipe'],
-    cgroupProcs: helper.target.cgroupProcs,
-  });
+  // From the agent, like every command: these run the container's own sh and cat, which its
+  // code may have replaced, so they are confined like it. The relay holds back a fast writer or
+  // a slow reader (its `A`, `P` and `U` frames): a large file never sits in memory.
+  const stdio = [stdin === undefined ? 'ignore' : 'pipe', stdout === undefined ? 'ignore' : 'pipe', 'pipe'] as const;
+  const agent = agentFor(helper.target, `a file transfer (${argv.slice(3, 5).join(' ')})`);
+  const child =
+    agent !== undefined
+      ? agent.spawn({ argv, env: helper.env, stdio, cwd: '/', user: helper.target.user })
+      : spawnDirect({
+          argv: nsenterArgv(helper.target, '/', argv),
+          env: helper.env,
+          stdio,
+          cgroupProcs: helper.target.cgroupProcs,
+        });
   const errors: Buffer[] = [];
   child.stderr?.on('data', (chunk: Buffer) => errors.push(chunk));
   const streams: Promise<unknown>[] = [];

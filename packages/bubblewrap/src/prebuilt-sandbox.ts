@@ -1,4 +1,4 @@
-import { readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { SnapboxError } from '@snapbox/core';
 import { type CgroupHandle, removeCgroupDirsSync } from './cgroup-driver.js';
 import { helperEnvironment, hostBinary } from './host-binaries.js';
@@ -14,6 +14,7 @@ import {
   startFailure,
 } from './sandbox-launch.js';
 import { type HostChild, type SandboxAgent, spawnerKind, spawnHost, startAgent } from './spawner.js';
+import { syscallNumbers } from './syscall-numbers.js';
 
 /** Where the store is bound in a pre-built sandbox until it is placed (then detached). */
 const storeInside = '/.snapbox-store';
@@ -25,18 +26,6 @@ const rootInside = '/.snapbox-root';
 // relay dies, the stdin closes and bwrap goes on to run this, which does not exist, so that the
 // sandbox ends.
 const afterwards = '/.snapbox-sandbox-ended';
-
-/**
- * Syscall numbers (setns, mount, umount2, pivot_root, sethostname, prctl) that the relay's
- * `place` and `agent` built-ins need, by Node's name for the architecture: x86-64 has its own
- * table, the newer ones share the generic one.
- */
-export const syscallNumbers: Partial<Record<NodeJS.Architecture, string>> = {
-  x64: '308,165,166,155,170,157',
-  arm64: '268,40,39,41,161,167',
-  riscv64: '268,40,39,41,161,167',
-  loong64: '268,40,39,41,161,167',
-};
 
 /**
  * Whether sandboxes can be built ahead of their containers here: that needs the spawn relay (its
@@ -156,22 +145,20 @@ export class PrebuiltSandbox implements SandboxSlot {
     this.#ready = this.#initPid.then(async (initPid) => {
       await this.#setUp(initPid);
       if (this.#discarded) throw new SnapboxError('SANDBOX_START_FAILED', { message: 'The sandbox was discarded.' });
-      const agent = startAgent(initPid, syscallNumbers[process.arch] as string, this.cgroup?.procsFiles ?? []);
+      const agent = startAgent({
+        initPid,
+        syscallNumbers: syscallNumbers[process.arch] as string,
+        cgroupProcs: this.cgroup?.procsFiles ?? [],
+        confinement: shape.confinement,
+      });
       if (agent === undefined) throw new SnapboxError('SANDBOX_START_FAILED', { message: 'The spawn relay is gone.' });
       this.#agent = agent;
       if (!this.#refd) agent.unref();
-      await new Promise<void>((resolve, reject) => {
-        if (agent.pid !== undefined) return resolve();
-        agent.process.once('spawn', () => resolve());
-        agent.process.once('exit', () =>
-          reject(
-            this.#failure ??
-              new SnapboxError('SANDBOX_START_FAILED', { message: "The sandbox's agent ended at start." }),
-          ),
-        );
-        agent.process.once('error', reject);
-      });
-      await this.#agentJoined(initPid, agent);
+      // Before place runs: joined between its pivot_root and its detaching of the old root, the
+      // agent would take the old root (stacked on top of the new one until then) for its own,
+      // and every command would run in bwrap's empty tmpfs instead of the container's root (seen
+      // as commands that failed with 127 and writes that never reached the upper layer).
+      await agent.joined(initPid, () => this.#failure);
       return { initPid, agent };
     });
     // Unhandled until someone completes it; a pooled one may die unused.
@@ -293,38 +280,6 @@ export class PrebuiltSandbox implements SandboxSlot {
   }
 
   /**
-   * Resolves once the agent has joined the sandbox's namespaces. The relay reports a built-in as
-   * started when it forked, before the agent's `setns` calls; `place` must not run before the
-   * agent is in the mount namespace. Joining while it runs, between its `pivot_root` and its
-   * detaching of the old root, the agent would take the old root (stacked on top of the new one
-   * until then) for its own, and every command would run in bwrap's empty tmpfs instead of the
-   * container's root (seen as commands that failed with 127 and writes that never reached the
-   * container's upper layer). The pid namespace is the last one joined that matters: its link
-   * in `pid_for_children` changes after the mount namespace's.
-   */
-  async #agentJoined(initPid: number, agent: SandboxAgent): Promise<void> {
-    const target = readlinkQuietly(`/proc/${initPid}/ns/pid`);
-    for (let waited = 0; ; waited++) {
-      if (this.#failure !== undefined) throw this.#failure;
-      const pid = agent.pid;
-      const joined = pid === undefined ? undefined : readlinkQuietly(`/proc/${pid}/ns/pid_for_children`);
-      if (target !== undefined && joined === target) return;
-      if (!agent.alive || target === undefined || waited > 10_000) {
-        // The agent's own message (it says which step failed) when it ended.
-        await new Promise((resolve) => setImmediate(resolve));
-        throw new SnapboxError('SANDBOX_START_FAILED', {
-          message: !agent.alive
-            ? `The sandbox's agent ended before it joined the sandbox: ${agent.lostReason ?? 'no message'}`
-            : target === undefined
-              ? `The sandbox's init (pid ${initPid}) ended before its agent joined it.`
-              : "The sandbox's agent did not join the sandbox's namespaces in 10 s.",
-        });
-      }
-      await new Promise((resolve) => setTimeout(resolve, 1));
-    }
-  }
-
-  /**
    * Resolves once bwrap has finished setting the sandbox up and waits on its stdin: its mount
    * namespace then holds only what it made (the store bound in, /proc, /dev), none of the host's
    * mounts it started from, nor its temporary /newroot and /oldroot. A pooled sandbox is
@@ -381,12 +336,4 @@ function runPlace(args: readonly string[]): Promise<void> {
       }
     });
   });
-}
-
-function readlinkQuietly(path: string): string | undefined {
-  try {
-    return readlinkSync(path);
-  } catch {
-    return undefined;
-  }
 }

@@ -3,7 +3,8 @@ import { BackendUnavailableError, SnapboxError } from '@snapbox/core';
 import type { CgroupHandle } from './cgroup-driver.js';
 import { helperEnvironment, hostBinary } from './host-binaries.js';
 import { pidNamespaceOf } from './process-scan.js';
-import { type HostChild, type SandboxAgent, spawnHost } from './spawner.js';
+import { type HostChild, type SandboxAgent, spawnHost, startAgent } from './spawner.js';
+import { syscallNumbers } from './syscall-numbers.js';
 
 /** How to build one container's sandbox. */
 export interface SandboxSpec {
@@ -22,6 +23,11 @@ export interface SandboxSpec {
   cgroupProcs: readonly string[];
   /** True when this process is not root (a single-uid user namespace). */
   rootless: boolean;
+  /**
+   * How the sandbox's agent confines commands (confinement.ts), or undefined for no confinement.
+   * Confined sandboxes always have an agent (the spawn relay is required).
+   */
+  confinement: string | undefined;
 }
 
 /** A running sandbox. */
@@ -80,7 +86,7 @@ export function overlayOptions(spec: Pick<SandboxSpec, 'lowerdirs' | 'upper' | '
 const keepAlive = 'echo ready; while :; do sleep 3600; done';
 
 /** What a sandbox is before it knows its container: its namespaces and network. */
-export type SandboxShape = Pick<SandboxSpec, 'network' | 'rootless'>;
+export type SandboxShape = Pick<SandboxSpec, 'network' | 'rootless' | 'confinement'>;
 
 /** The full argv that starts a sandbox of `shape` (exported for the tests and the README). */
 export function sandboxArgv(shape: SandboxShape): string[] {
@@ -162,8 +168,10 @@ export class PendingSandbox implements SandboxSlot {
   #err = '';
   #onOutput: () => void = () => undefined;
   #failure: Error | undefined;
+  readonly #confinement: string | undefined;
 
   private constructor(shape: SandboxShape) {
+    this.#confinement = shape.confinement;
     const argv = sandboxArgv(shape);
     // Only PATH: the keep-alive is a process of the sandbox, and its environment is readable there.
     const child = spawnHost({ argv, stdio: ['pipe', 'pipe', 'pipe', 'pipe'], env: helperEnvironment() });
@@ -291,16 +299,22 @@ export class PendingSandbox implements SandboxSlot {
         stream.destroy();
       }
       child.unref();
+      const agent = await this.#startAgent(initPid, placement.cgroupProcs);
       return {
         process: child,
         initPid,
         pidNamespace,
         exited: this.#exited,
-        others: [],
-        kill: () => child.kill('SIGKILL'),
+        agent,
+        others: agent === undefined ? [] : [agent.pid as number],
+        kill: () => {
+          child.kill('SIGKILL');
+          agent?.kill();
+        },
         // The keep-alive shell and its sleep and bwrap's init in the pid namespace, and, counted
-        // only by the cgroup, the bwrap monitor outside it (it joined before it became bwrap).
-        idleProcesses: (inCgroup) => (inCgroup ? 4 : 3),
+        // only by the cgroup, the bwrap monitor outside it (it joined before it became bwrap) and
+        // the agent.
+        idleProcesses: (inCgroup) => (inCgroup ? (agent === undefined ? 4 : 5) : 3),
       };
     } catch (error) {
       this.discard();
@@ -308,8 +322,33 @@ export class PendingSandbox implements SandboxSlot {
     }
   }
 
+  /**
+   * A confined sandbox's agent (its commands must not go through nsenter, which cannot confine
+   * them); joined once the sandbox is complete, so there is no race with its mounts.
+   */
+  async #startAgent(initPid: number, cgroupProcs: readonly string[]): Promise<SandboxAgent | undefined> {
+    if (this.#confinement === undefined) return undefined;
+    const numbers = syscallNumbers[process.arch];
+    const agent =
+      numbers === undefined
+        ? undefined
+        : startAgent({ initPid, syscallNumbers: numbers, cgroupProcs, confinement: this.#confinement });
+    if (agent === undefined) {
+      throw new SnapboxError('SANDBOX_START_FAILED', {
+        message: 'A confined sandbox needs the spawn relay (Perl) and a known syscall table; neither is here.',
+      });
+    }
+    this.#agent = agent;
+    await agent.joined(initPid, () => this.#failure);
+    agent.unref();
+    return agent;
+  }
+
+  #agent: SandboxAgent | undefined;
+
   /** Kills the process (a pooled sandbox nobody took, or a failed start). */
   discard(): void {
+    this.#agent?.kill();
     this.process.kill('SIGKILL');
     for (const stream of this.#streams()) stream.destroy();
     this.process.unref();

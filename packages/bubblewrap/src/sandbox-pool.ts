@@ -26,6 +26,8 @@ export class SandboxPool {
     size: number;
     network: 'none' | 'default';
     rootless: boolean;
+    /** How the sandboxes' agents confine commands (confinement.ts); undefined: not at all. */
+    confinement: string | undefined;
     storeRoot: string;
     /** The cgroup driver, when cgroups are usable: a pre-built sandbox is made in its own cgroup. */
     cgroups: () => CgroupDriver | undefined;
@@ -36,7 +38,7 @@ export class SandboxPool {
     hold: () => () => void;
   }) {
     this.#size = options.size;
-    this.#shape = { network: options.network, rootless: options.rootless };
+    this.#shape = { network: options.network, rootless: options.rootless, confinement: options.confinement };
     this.#storeRoot = options.storeRoot;
     this.#cgroups = options.cgroups;
     this.#hold = options.hold;

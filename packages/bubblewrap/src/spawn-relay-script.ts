@@ -25,10 +25,14 @@
  *   run in the forked child instead (`place`, `agent`).
  * - `W id data`: write to the child's stdin. `C id`: close its stdin.
  * - `D id fd`: stop relaying that fd (closes the relay's end). `K id signal`: kill the process.
+ * - `P id fd` / `U id fd`: pause / resume reading that fd (its reader is behind: the child then
+ *   blocks on a full pipe, so a large file never piles up in memory).
  * From the relay and the agents, on the relay's stdout: frames `<type> <id> <a> <length>\n<data>`:
  * - `S id pid`: the child started (for a program: it exec'd). `F id errno`: it could not exec.
  * - `O id fd` with data: output on that fd; an empty one is its end.
  * - `X id status`: the child exited (`status` is the wait status).
+ * - `A id bytes`: that many bytes of `W` data were written to the child's stdin, or dropped (its
+ *   stdin closed); the writer keeps a bounded number of bytes unacknowledged.
  * Agents write to the same socket as the relay: every frame is written whole in one `write` of
  * at most 4 KiB (the kernel keeps such a write on a Unix socket in one piece), so frames never
  * interleave. When its stdin closes (its owner exited or was killed), the relay SIGKILLs its
@@ -40,7 +44,7 @@ use strict;
 use warnings;
 use POSIX ();
 use Fcntl qw(F_GETFL F_SETFL F_DUPFD O_NONBLOCK);
-use Errno qw(EAGAIN EINTR);
+use Errno qw(EAGAIN EINTR EINVAL);
 
 $SIG{PIPE} = 'IGNORE';
 # With a handler (not the default), select is interrupted when a child exits; pidfds (below)
@@ -50,6 +54,7 @@ $SIG{CHLD} = sub { };
 sub nonblocking { my $fh = shift; my $flags = fcntl($fh, F_GETFL, 0); fcntl($fh, F_SETFL, $flags | O_NONBLOCK); }
 
 my $agent = 0;     # true in a sandbox's agent
+my %confine;       # in an agent that confines its commands: prctl, capset, keep (capability mask), filter
 my %kids;          # id => { pid, pidfd, status, err, errtext, failed, reported, out => { fd => fh }, in, inq, inclose }
 my %pid_id;
 my @to_node;       # whole frames
@@ -125,10 +130,16 @@ $builtins{place} = sub {
 
 # Becomes a sandbox's agent: joins every namespace of its init (the pid namespace for its
 # children), becomes the subreaper of what they leave behind, and serves start requests from its
-# stdin, writing frames to the relay's stdout, until its stdin closes.
+# stdin, writing frames to the relay's stdout, until its stdin closes. Given a confinement (the
+# kept capabilities' mask and a seccomp program in hex, from confinement.ts), it confines every
+# command it starts (see confine_before_user).
 $builtins{agent} = sub {
-  my ($pid, $numbers) = @_;
-  my ($setns, $prctl) = (split /,/, $numbers)[0, 5];
+  my ($pid, $numbers, $confine) = @_;
+  my ($setns, $prctl, $capset) = (split /,/, $numbers)[0, 5, 6];
+  if (defined $confine && length($confine)) {
+    my ($keep, $hex) = split /,/, $confine;
+    %confine = (prctl => $prctl, capset => $capset, keep => $keep + 0, filter => pack('H*', $hex));
+  }
   # Every namespace is opened before any is joined: once in the mount namespace, the host's /proc
   # is out of sight. Only those bwrap made: one the sandbox shares with the host (the network
   # with network 'default'; the cgroup namespace where it has none) is the agent's already, and
@@ -155,9 +166,39 @@ $builtins{agent} = sub {
   serve();
 };
 
+# In a command's child, still root of the sandbox's user namespace: drops every capability but the
+# kept ones from the bounding set (the kernel's last one answers EINVAL beyond it), and loads the
+# seccomp filter (allowed without no_new_privs while the child has CAP_SYS_ADMIN: setuid programs
+# inside keep working, as in Docker). Both are inherited and permanent. Returns false with $! set.
+sub confine_before_user {
+  my $prctl = $confine{prctl};
+  for my $cap (0 .. 63) {
+    next if $confine{keep} & (1 << $cap);
+    next if syscall($prctl, 24, $cap, 0, 0, 0) == 0;   # PR_CAPBSET_DROP
+    last if $! == EINVAL;
+    return 0;
+  }
+  my $filter = $confine{filter};
+  # struct sock_fprog { unsigned short len; struct sock_filter *filter; }
+  my $program = pack('S x![p] p', length($filter) / 8, $filter);
+  return syscall($prctl, 22, 2, $program, 0, 0) == 0;   # PR_SET_SECCOMP, SECCOMP_MODE_FILTER
+}
+
+# After the user is taken: root keeps only the kept capabilities (its effective and permitted
+# sets are full in the user namespace); another user has none left after setuid. No inheritable
+# capabilities either way, so an exec cannot bring back a dropped one.
+sub confine_after_user {
+  my $keep = $> == 0 ? $confine{keep} : 0;
+  my ($low, $high) = ($keep & 0xffffffff, $keep >> 32);
+  # _LINUX_CAPABILITY_VERSION_3, this process; then effective, permitted, inheritable by 32 bits.
+  my $header = pack('L l', 0x20080522, 0);
+  my $data = pack('L6', $low, $low, 0, $high, $high, 0);
+  return syscall($confine{capset}, $header, $data) == 0;
+}
+
 sub start_child {
   my ($id, $stdio, $cwd, $user, $env, $cgroups, $argv) = @_;
-  my $kid = { out => {}, inq => '', inclose => 0 };
+  my $kid = { out => {}, paused => {}, inq => '', inclose => 0 };
   $kids{$id} = $kid;
   my @for_child;
   for my $fd (0 .. length($stdio) - 1) {
@@ -205,6 +246,8 @@ sub start_child {
       syswrite($err_w, ($! + 0) . '');
       POSIX::_exit(127);
     }
+    my $confined = $agent && %confine && !$builtin;
+    fail_child(126, "cannot confine the command: $!") if $confined && !confine_before_user();
     if (length($user)) {
       my ($uid, $gid) = split /:/, $user;
       # Supplementary groups: none but its own (refused in a rootless namespace, where it matters not).
@@ -212,6 +255,7 @@ sub start_child {
       POSIX::setgid($gid) or fail_child(126, "cannot take the group $gid: $!");
       POSIX::setuid($uid) or fail_child(126, "cannot take the user $uid: $!");
     }
+    fail_child(126, "cannot drop capabilities: $!") if $confined && !confine_after_user();
     %ENV = @$env;
     if ($builtin) {
       my ($name, @args) = @$argv[1 .. $#$argv];
@@ -243,7 +287,13 @@ sub start_child {
 }
 
 sub close_out { my ($kid, $fd) = @_; my $fh = delete $kid->{out}{$fd}; close($fh) if $fh; }
-sub close_in { my $kid = shift; if ($kid->{in}) { close($kid->{in}); delete $kid->{in}; } $kid->{inq} = ''; }
+# Bytes still queued for a closed stdin are acknowledged as dropped, so their writer goes on.
+sub close_in {
+  my ($kid, $id) = @_;
+  if ($kid->{in}) { close($kid->{in}); delete $kid->{in}; }
+  emit('A', $id, length($kid->{inq})) if length($kid->{inq});
+  $kid->{inq} = '';
+}
 
 # A child is forgotten once it exited and nothing of it is relayed any more.
 sub settle {
@@ -254,7 +304,7 @@ sub settle {
     $kid->{reported} = 1;
     emit('X', $id, $kid->{status}) unless $kid->{failed};
   }
-  if ($kid->{reported} && !%{$kid->{out}}) { close_in($kid); delete $kids{$id}; }
+  if ($kid->{reported} && !%{$kid->{out}}) { close_in($kid, $id); delete $kids{$id}; }
 }
 
 sub handle_frame {
@@ -269,9 +319,14 @@ sub handle_frame {
     return;
   }
   my $kid = $kids{$id} or return;
-  if ($type eq 'W') { $kid->{inq} .= join("\0", @rest) if $kid->{in}; }
-  elsif ($type eq 'C') { $kid->{inclose} = 1; close_in($kid) if $kid->{inq} eq ''; }
-  elsif ($type eq 'D') { my $fd = $rest[0]; if ($fd == 0) { close_in($kid); } else { close_out($kid, $fd); } settle($id); }
+  if ($type eq 'W') {
+    my $data = join("\0", @rest);
+    if ($kid->{in}) { $kid->{inq} .= $data; } else { emit('A', $id, length($data)); }
+  }
+  elsif ($type eq 'C') { $kid->{inclose} = 1; close_in($kid, $id) if $kid->{inq} eq ''; }
+  elsif ($type eq 'D') { my $fd = $rest[0]; if ($fd == 0) { close_in($kid, $id); } else { close_out($kid, $fd); } settle($id); }
+  elsif ($type eq 'P') { $kid->{paused}{$rest[0]} = 1; }
+  elsif ($type eq 'U') { delete $kid->{paused}{$rest[0]}; }
   elsif ($type eq 'K') { kill($rest[0], $kid->{pid}) if $kid->{pid} && !defined $kid->{status}; }
 }
 
@@ -321,7 +376,9 @@ sub serve {
         if (defined $kid->{pidfd}) { vec($rin, $kid->{pidfd}, 1) = 1; } else { $timeout = 0.05; }
       }
       if ($kid->{err}) { vec($rin, fileno($kid->{err}), 1) = 1; next; }
-      if ($relaying) { vec($rin, fileno($_), 1) = 1 for values %{$kid->{out}}; }
+      if ($relaying) {
+        for my $fd (keys %{$kid->{out}}) { vec($rin, fileno($kid->{out}{$fd}), 1) = 1 unless $kid->{paused}{$fd}; }
+      }
       vec($win, fileno($kid->{in}), 1) = 1 if $kid->{in} && length($kid->{inq});
     }
     my $ready = select(my $rout = $rin, my $wout = $win, undef, $timeout);
@@ -340,7 +397,7 @@ sub serve {
           $kid->{failed} = 1;
           emit('F', $id, $kid->{errtext});
           close_out($kid, $_) for keys %{$kid->{out}};
-          close_in($kid);
+          close_in($kid, $id);
         } else {
           emit('S', $id, $kid->{pid});
         }
@@ -349,9 +406,9 @@ sub serve {
       }
       if ($kid->{in} && length($kid->{inq}) && vec($wout, fileno($kid->{in}), 1)) {
         my $wrote = syswrite($kid->{in}, $kid->{inq});
-        if (defined $wrote) { substr($kid->{inq}, 0, $wrote) = ''; }
-        elsif ($! != EAGAIN && $! != EINTR) { close_in($kid); }
-        close_in($kid) if $kid->{inclose} && $kid->{inq} eq '';
+        if (defined $wrote) { substr($kid->{inq}, 0, $wrote) = ''; emit('A', $id, $wrote); }
+        elsif ($! != EAGAIN && $! != EINTR) { close_in($kid, $id); }
+        close_in($kid, $id) if $kid->{inclose} && $kid->{inq} eq '';
       }
       for my $fd (keys %{$kid->{out}}) {
         my $fh = $kid->{out}{$fd};

@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { SnapboxError } from '@snapbox/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createBubblewrapFactory } from './index.js';
-import { prebuiltSupported, syscallNumbers } from './prebuilt-sandbox.js';
-import { spawnerKind } from './spawner.js';
+import { prebuiltSupported } from './prebuilt-sandbox.js';
+import { spawnerKind, spawnHost } from './spawner.js';
+import { syscallNumbers } from './syscall-numbers.js';
 import { testStateDir, tinyImage } from './test-support/fixtures.js';
 
 /**
@@ -15,7 +16,7 @@ import { testStateDir, tinyImage } from './test-support/fixtures.js';
  * for real, as the relay's `place` does; every architecture's against the kernel's own tables,
  * as installed with the C library headers (linux-libc-dev).
  */
-const names = ['setns', 'mount', 'umount2', 'pivot_root', 'sethostname', 'prctl'] as const;
+const names = ['setns', 'mount', 'umount2', 'pivot_root', 'sethostname', 'prctl', 'capset'] as const;
 
 /** The kernel's number for each call in a `unistd` header. */
 function fromHeader(path: string): string {
@@ -116,6 +117,31 @@ describe('the spawn relay', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the relay under a slow reader', () => {
+  it('stops reading a process whose output is not consumed, and loses none of it', async () => {
+    const size = 64 * 1024 * 1024;
+    const child = spawnHost({
+      argv: ['head', '-c', String(size), '/dev/zero'],
+      env: {},
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const stdout = child.stdout as NodeJS.ReadableStream & { readableLength: number };
+    // Nothing reads for a while: the stream fills to its mark, the relay is told to pause, and
+    // the process blocks on its full pipe instead of its output piling up here.
+    stdout.pause();
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(stdout.readableLength).toBeLessThan(8 * 1024 * 1024);
+    expect(child.exitCode).toBe(null);
+    let received = 0;
+    stdout.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+    });
+    stdout.resume();
+    await new Promise((resolve) => child.once('close', resolve));
+    expect(received).toBe(size);
   });
 });
 

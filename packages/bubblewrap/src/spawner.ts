@@ -1,7 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import { readlinkSync } from 'node:fs';
 import { constants } from 'node:os';
 import { Readable, Writable } from 'node:stream';
+import { SnapboxError } from '@snapbox/core';
 import { hostBinary } from './host-binaries.js';
 import { spawnRelayScript } from './spawn-relay-script.js';
 
@@ -68,16 +70,21 @@ export function spawnDirect(request: HostSpawnRequest): HostChild {
   }) as ChildProcess as unknown as HostChild;
 }
 
-/**
- * Starts an agent in the sandbox whose init is `initPid` (see {@link SandboxAgent}); undefined
- * without the relay. `syscallNumbers`: setns, mount, umount2, pivot_root, sethostname, prctl.
- */
-export function startAgent(
-  initPid: number,
-  syscallNumbers: string,
-  cgroupProcs: readonly string[],
-): SandboxAgent | undefined {
-  return sharedRelay()?.agent(initPid, syscallNumbers, cgroupProcs);
+/** What an agent is started with (see the relay script's `agent` built-in). */
+export interface AgentRequest {
+  /** The host pid of the sandbox's init, whose namespaces the agent joins. */
+  initPid: number;
+  /** setns, mount, umount2, pivot_root, sethostname, prctl, capset (prebuilt-sandbox.ts). */
+  syscallNumbers: string;
+  /** `cgroup.procs` files the agent joins first. */
+  cgroupProcs: readonly string[];
+  /** How it confines its commands (confinement.ts); undefined: not at all. */
+  confinement: string | undefined;
+}
+
+/** Starts an agent in a sandbox (see {@link SandboxAgent}); undefined without the relay. */
+export function startAgent(request: AgentRequest): SandboxAgent | undefined {
+  return sharedRelay()?.agent(request);
 }
 
 /** Which way {@link spawnHost} starts processes in this process. */
@@ -149,8 +156,8 @@ class SpawnRelay {
   }
 
   /** Starts an agent in the sandbox whose init is `initPid` (see the relay script). */
-  agent(initPid: number, syscallNumbers: string, cgroupProcs: readonly string[]): SandboxAgent {
-    return new SandboxAgent(this, initPid, syscallNumbers, cgroupProcs);
+  agent(request: AgentRequest): SandboxAgent {
+    return new SandboxAgent(this, request);
   }
 
   /** Writes one frame to the relay; starts the relay first when needed. */
@@ -231,6 +238,9 @@ class SpawnRelay {
         case 'X':
           child.exited(Number(a));
           break;
+        case 'A':
+          child.acknowledged(Number(a));
+          break;
       }
     }
     this.#pending = buffer.length === 0 ? Buffer.alloc(0) : Buffer.from(buffer);
@@ -238,6 +248,9 @@ class SpawnRelay {
 }
 
 const nul = Buffer.from([0]);
+
+/** How many bytes of a process's stdin may wait in the relay (see `A` frames). */
+const stdinWindow = 1024 * 1024;
 
 /** One protocol frame: `<length>\n` and the fields separated by NUL. */
 function frame(fields: readonly (string | Buffer)[]): Buffer {
@@ -264,11 +277,15 @@ export class SandboxAgent {
   #gone = false;
   #stderr = '';
 
-  constructor(relay: SpawnRelay, initPid: number, syscallNumbers: string, cgroupProcs: readonly string[]) {
+  /** Whether it confines the commands it starts (confinement.ts). */
+  readonly confined: boolean;
+
+  constructor(relay: SpawnRelay, { initPid, syscallNumbers, cgroupProcs, confinement }: AgentRequest) {
     this.#relay = relay;
+    this.confined = confinement !== undefined;
     this.process = relay.spawn(
       {
-        argv: ['', 'agent', String(initPid), syscallNumbers],
+        argv: ['', 'agent', String(initPid), syscallNumbers, confinement ?? ''],
         env: {},
         stdio: ['pipe', 'ignore', 'pipe'],
         cgroupProcs,
@@ -329,6 +346,47 @@ export class SandboxAgent {
     this.process.unref();
   }
 
+  /**
+   * Resolves once the agent has joined the namespaces of the sandbox whose init is `initPid`.
+   * The relay reports a built-in as started when it forked, before the agent's `setns` calls;
+   * nothing may change the sandbox's mounts before the agent is in its mount namespace (see
+   * prebuilt-sandbox.ts), nor may a command be sent before it is in its pid namespace. That one
+   * is joined last: its link in `pid_for_children` changes after the mount namespace's.
+   * `failure`: the sandbox's own failure, if it had one meanwhile.
+   */
+  async joined(initPid: number, failure: () => Error | undefined): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      if (this.pid !== undefined) return resolve();
+      this.process.once('spawn', () => resolve());
+      this.process.once('exit', () =>
+        reject(
+          failure() ?? new SnapboxError('SANDBOX_START_FAILED', { message: "The sandbox's agent ended at start." }),
+        ),
+      );
+      this.process.once('error', reject);
+    });
+    const target = readlinkQuietly(`/proc/${initPid}/ns/pid`);
+    for (let waited = 0; ; waited++) {
+      const failed = failure();
+      if (failed !== undefined) throw failed;
+      const pid = this.pid;
+      const joined = pid === undefined ? undefined : readlinkQuietly(`/proc/${pid}/ns/pid_for_children`);
+      if (target !== undefined && joined === target) return;
+      if (!this.alive || target === undefined || waited > 10_000) {
+        // The agent's own message (it says which step failed) when it ended.
+        await new Promise((resolve) => setImmediate(resolve));
+        throw new SnapboxError('SANDBOX_START_FAILED', {
+          message: !this.alive
+            ? `The sandbox's agent ended before it joined the sandbox: ${this.lostReason ?? 'no message'}`
+            : target === undefined
+              ? `The sandbox's init (pid ${initPid}) ended before its agent joined it.`
+              : "The sandbox's agent did not join the sandbox's namespaces in 10 s.",
+        });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+  }
+
   /** Ends the agent (it SIGKILLs what it started); sync-safe. */
   kill(): void {
     this.process.kill('SIGKILL');
@@ -363,6 +421,12 @@ export class RelayedChild extends EventEmitter implements HostChild {
   readonly #relayed = new Set<number>();
 
   readonly #route: (frame: Buffer) => void;
+  /** Bytes written to stdin that the relay has not yet passed on to the process. */
+  #unacknowledged = 0;
+  /** The stdin write waiting for acknowledgements before it reports done (backpressure). */
+  #blockedWrite: (() => void) | undefined;
+  /** Output fds whose reading the relay was told to pause (their stream is full). */
+  readonly #paused = new Set<number>();
 
   constructor(relay: SpawnRelay, id: number, kinds: readonly ('pipe' | 'ignore')[], route: (frame: Buffer) => void) {
     super();
@@ -375,7 +439,10 @@ export class RelayedChild extends EventEmitter implements HostChild {
         return new Writable({
           write: (chunk: Buffer, _encoding, callback) => {
             this.#send('W', chunk);
-            callback();
+            this.#unacknowledged += chunk.length;
+            // The relay queues what it cannot write yet: past a window, wait for it to catch up.
+            if (this.#unacknowledged <= stdinWindow || this.#exited) callback();
+            else this.#blockedWrite = () => callback();
           },
           final: (callback) => {
             this.#send('C');
@@ -388,7 +455,9 @@ export class RelayedChild extends EventEmitter implements HostChild {
         });
       }
       const stream: Readable = new Readable({
-        read: () => undefined,
+        read: () => {
+          if (this.#paused.delete(fd)) this.#send('U', String(fd));
+        },
         destroy: (error, callback) => {
           if (this.#relayed.delete(fd)) this.#send('D', String(fd));
           if (this.#open.delete(stream)) this.#maybeClose();
@@ -472,8 +541,30 @@ export class RelayedChild extends EventEmitter implements HostChild {
   output(fd: number, data: Buffer | null): void {
     const stream = this.stdio[fd] as Readable | null | undefined;
     if (data === null) this.#relayed.delete(fd);
-    if (stream !== null && stream !== undefined && !stream.destroyed) stream.push(data);
+    if (stream !== null && stream !== undefined && !stream.destroyed) {
+      // A full stream (its reader is slower than the process): the relay stops reading the pipe
+      // until the stream asks for more, and the process waits on it.
+      if (!stream.push(data) && data !== null && !this.#paused.has(fd)) {
+        this.#paused.add(fd);
+        this.#send('P', String(fd));
+      }
+      // As Node does for a child's pipe: an empty stream that nobody reads still ends.
+      if (data === null) stream.read(0);
+    }
     this.#maybeForget();
+  }
+
+  /** @internal The relay passed on (or dropped) `bytes` of stdin. */
+  acknowledged(bytes: number): void {
+    this.#unacknowledged -= bytes;
+    this.#releaseWrite();
+  }
+
+  #releaseWrite(): void {
+    if (this.#blockedWrite === undefined || (this.#unacknowledged > stdinWindow && !this.#exited)) return;
+    const release = this.#blockedWrite;
+    this.#blockedWrite = undefined;
+    release();
   }
 
   /** @internal */
@@ -482,6 +573,8 @@ export class RelayedChild extends EventEmitter implements HostChild {
     if (signal === 0) this.#exitCode = (status >> 8) & 0xff;
     else this.#signalCode = signalNames.get(signal) ?? 'SIGKILL';
     this.#exited = true;
+    // Nothing more of its stdin is read: a write waiting for room is done.
+    this.#releaseWrite();
     this.emit('exit', this.#exitCode, this.#signalCode);
     this.#maybeForget();
     this.#maybeClose();
@@ -518,6 +611,8 @@ export class RelayedChild extends EventEmitter implements HostChild {
     if (this.#gone) return;
     this.#gone = true;
     this.#relay.forget(this.#id, this.#refd);
+    // No acknowledgement comes any more; what was written is lost with the process.
+    this.#releaseWrite();
   }
 
   /** Once it exited and the relay reported every pipe's end, nothing more comes: release the relay. */
@@ -530,5 +625,13 @@ export class RelayedChild extends EventEmitter implements HostChild {
     this.#closed = true;
     this.#forget();
     this.emit('close', this.#exitCode, this.#signalCode);
+  }
+}
+
+function readlinkQuietly(path: string): string | undefined {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return undefined;
   }
 }
