@@ -3,8 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import type { BubblewrapContainer } from './bubblewrap-container.js';
+import { describe, expect, it } from 'vitest';
 import {
   cloneNamespaceFlags,
   defaultCapabilityMask,
@@ -14,21 +13,12 @@ import {
   syscallTables,
 } from './confinement.js';
 import { createBubblewrapFactory } from './index.js';
-import { debianImage, testStateDir } from './test-support/fixtures.js';
+import { debianImage, startsContainers, testStateDir } from './test-support/fixtures.js';
 
 const stateDir = testStateDir('confinement');
 const confined = createBubblewrapFactory({ stateDir });
 const unconfined = createBubblewrapFactory({ stateDir, security: 'unconfined' });
-const live: BubblewrapContainer[] = [];
-async function started(container: BubblewrapContainer): Promise<BubblewrapContainer> {
-  live.push(container);
-  await container.start();
-  return container;
-}
-afterAll(async () => {
-  await Promise.all(live.map((container) => container.stop()));
-  await Promise.all([confined.settled(), unconfined.settled()]);
-});
+const started = startsContainers(confined, unconfined);
 
 /** The capability and seccomp lines of a process's status, as `name: value`. */
 const statusLines = 'grep -E "^(CapInh|CapPrm|CapEff|CapBnd|Seccomp):" /proc/self/status | tr -d "\\t" | sort';

@@ -1,19 +1,13 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BubblewrapContainer } from './bubblewrap-container.js';
 import { createBubblewrapFactory } from './index.js';
-import { testStateDir, tinyImage } from './test-support/fixtures.js';
+import { startsContainers, testStateDir, tinyImage } from './test-support/fixtures.js';
 
 const stateDir = testStateDir('isolation');
 const factory = createBubblewrapFactory({ stateDir });
-const live: BubblewrapContainer[] = [];
-async function started(container: BubblewrapContainer, env?: Record<string, string>): Promise<BubblewrapContainer> {
-  live.push(container);
-  await container.start(env === undefined ? undefined : { env });
-  return container;
-}
-afterAll(async () => {
-  await Promise.all(live.map((container) => container.stop()));
-});
+const startContainer = startsContainers();
+const started = (container: BubblewrapContainer, env?: Record<string, string>) =>
+  startContainer(container, env === undefined ? undefined : { env });
 
 describe('isolation', () => {
   it('each container sees only its own processes, files, hostname and IPC', async () => {

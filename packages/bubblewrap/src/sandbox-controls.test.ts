@@ -2,10 +2,10 @@ import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError } from '@snapbox/core';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BubblewrapContainer } from './bubblewrap-container.js';
 import { createBubblewrapFactory } from './index.js';
-import { testStateDir, tinyImage } from './test-support/fixtures.js';
+import { startsContainers, testStateDir, tinyImage } from './test-support/fixtures.js';
 
 // What the conformance suite does not pin down about the bubblewrap backend's own choices:
 // each container's network against its factory's, the port relay's lifetime, and who owns
@@ -13,15 +13,7 @@ import { testStateDir, tinyImage } from './test-support/fixtures.js';
 const stateDir = testStateDir('sandbox-controls');
 const noneFactory = createBubblewrapFactory({ stateDir });
 const hostFactory = createBubblewrapFactory({ stateDir, network: 'default' });
-const live: BubblewrapContainer[] = [];
-async function started(container: BubblewrapContainer): Promise<BubblewrapContainer> {
-  live.push(container);
-  await container.start();
-  return container;
-}
-afterAll(async () => {
-  await Promise.all(live.map((container) => container.stop()));
-});
+const started = startsContainers();
 
 const interfaces = async (box: BubblewrapContainer) =>
   (await box.exec("tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '")).stdout.trim().split('\n');
@@ -162,8 +154,7 @@ describe('user', () => {
     expect((await box.exec('id -u', { user: 'root' })).stdout).toBe('0\n');
     await expect(box.exec('true', { user: 'nosuchuser' })).rejects.toSatisfy(InvalidArgumentError.isInstance);
     const unknown = noneFactory.fromImage({ image: tinyImage, user: 'nosuchuser' });
-    live.push(unknown);
-    await expect(unknown.start()).rejects.toSatisfy(InvalidArgumentError.isInstance);
+    await expect(started(unknown)).rejects.toSatisfy(InvalidArgumentError.isInstance);
     // A refused start may be retried, as after any failed start.
     expect(unknown.state).toBe('created');
   });
