@@ -140,17 +140,26 @@ export function resolveBackend(options: BubblewrapBackendOptions = {}): Resolved
     const tools = new TreeTools(rootless);
     const store = new LayerStore(storeLayout(stateRoot), tools);
     let detection: CgroupDetection | undefined;
-    const tracker = new SessionTracker({ store, tools }, { stateRoot, rootless, watchdog: options.watchdog ?? true });
     const cgroupRoot = options.cgroupRoot;
+    const detect = () => {
+      detection ??= detectCgroups({ mountPoint: cgroupRoot, rootless });
+      return detection;
+    };
+    const tracker = new SessionTracker(
+      { store, tools },
+      {
+        stateRoot,
+        rootless,
+        watchdog: options.watchdog ?? true,
+        cgroupParents: () => detect().driver?.parents ?? [],
+      },
+    );
     shared = {
       stateRoot,
       rootless,
       store,
       tools,
-      cgroups: () => {
-        detection ??= detectCgroups({ mountPoint: cgroupRoot, rootless });
-        return detection;
-      },
+      cgroups: detect,
       tracker,
       removals: new BackgroundRemovals(() => tracker.hold()),
     };

@@ -26,11 +26,17 @@ function runChild(ending: string, stateDir: string) {
   });
   let stdout = '';
   let stderr = '';
+  let reported = false;
   const report = new Promise<ChildReport>((resolve, reject) => {
     child.stdout?.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
       const line = stdout.split('\n')[0];
-      if (stdout.includes('\n') && line) resolve(JSON.parse(line) as ChildReport);
+      if (stdout.includes('\n') && line && !reported) {
+        reported = true;
+        const parsed = JSON.parse(line) as ChildReport;
+        sessions.push(parsed.session);
+        resolve(parsed);
+      }
     });
     child.once('exit', () => reject(new Error(`child ended before reporting: ${stderr}`)));
   });
@@ -44,13 +50,22 @@ function runChild(ending: string, stateDir: string) {
   return { child, report, done };
 }
 
-/** Processes (anywhere on the host) whose environment or command line mention the session's sleep. */
-function sandboxSleepers(): number[] {
+/** The sessions of the children started so far (each leaves one background sleeper to clean up). */
+const sessions: string[] = [];
+
+/**
+ * The background sleepers of `among` still running anywhere on the host: session-child.mjs marks
+ * its one with its session in the environment (other programs, other test runs, may run an
+ * identical `sleep 1000`).
+ */
+function sandboxSleepers(among: readonly string[]): number[] {
+  const marks = among.map((session) => `SNAPBOX_TEST_SLEEPER=${session}\u0000`);
   const found: number[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
-      if (readFileSync(`/proc/${name}/cmdline`, 'utf8') === 'sleep\u00001000\u0000') found.push(Number(name));
+      const environ = readFileSync(`/proc/${name}/environ`, 'utf8');
+      if (marks.some((mark) => environ.includes(mark))) found.push(Number(name));
     } catch {
       // Gone.
     }
@@ -76,7 +91,7 @@ async function expectOnlyKept(stateDir: string, report: ChildReport, withinMs = 
     return { containers: [], snapshots: [`${report.kept}.json`], pending: [], cgroups: [] };
   }
   expect(left()).toEqual(expected());
-  expect(sandboxSleepers()).toEqual([]);
+  expect(sandboxSleepers([report.session])).toEqual([]);
   // The kept snapshot still restores, in this other process.
   const factory = createBubblewrapFactory({ stateDir });
   const copy = factory.fromSnapshot({ snapshotId: report.kept });
@@ -99,7 +114,7 @@ describe('nothing leaks when the owner process ends', { timeout: 60_000 }, () =>
   afterAll(() => {
     // A child left running by a failed test would keep its sandboxes: end it (its exit cleanup runs).
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    expect(sandboxSleepers()).toEqual([]);
+    expect(sandboxSleepers(sessions)).toEqual([]);
     for (const made of dirs) rmSync(made, { recursive: true, force: true });
   });
 
@@ -112,6 +127,14 @@ describe('nothing leaks when the owner process ends', { timeout: 60_000 }, () =>
       await expectOnlyKept(stateDir, report);
     });
   }
+
+  it('removes what stop() left to the background (folders, cgroups) when the process ends right after', async () => {
+    const stateDir = dir();
+    const run = runChild('stopped', stateDir);
+    const report = await run.report;
+    await run.done;
+    await expectOnlyKept(stateDir, report);
+  });
 
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     it(`removes them on ${signal}, and the child still dies by the signal`, async () => {
@@ -142,7 +165,8 @@ describe('nothing leaks when the owner process ends', { timeout: 60_000 }, () =>
     // Stop the watchdog first (it is the only other process of that session's making).
     const watchdogs = readdirSync('/proc').filter((name) => {
       try {
-        return /^\d+$/.test(name) && readFileSync(`/proc/${name}/environ`, 'utf8').includes(report.session);
+        const environ = /^\d+$/.test(name) ? readFileSync(`/proc/${name}/environ`, 'utf8') : '';
+        return environ.includes('SNAPBOX_BWRAP_WATCHDOG_ORDER=') && environ.includes(report.session);
       } catch {
         return false;
       }

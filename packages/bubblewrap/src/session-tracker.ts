@@ -2,7 +2,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { currentSession, onProcessExit } from '@snapbox/core';
+import { removeCgroupsNamedSync } from './cgroup-driver.js';
 import { removeContainerSync, type StoreContext, sweepLeftoversSync } from './cleanup.js';
+import { sessionPrefix } from './store-layout.js';
 
 /** Carries the watchdog's order: what to watch and which state folder to clean. */
 export const watchdogOrderVariable = 'SNAPBOX_BWRAP_WATCHDOG_ORDER';
@@ -44,8 +46,18 @@ export class SessionTracker {
   #registration: { unregister(): void } | undefined;
   #watchdog: ChildProcess | undefined;
 
-  constructor(context: StoreContext, options: { stateRoot: string; rootless: boolean; watchdog: boolean }) {
+  readonly #cgroupParents: () => readonly string[];
+
+  /**
+   * @param options.cgroupParents Where the backend makes cgroups (none without a cgroup driver):
+   *   the exit cleanup removes this session's there by name.
+   */
+  constructor(
+    context: StoreContext,
+    options: { stateRoot: string; rootless: boolean; watchdog: boolean; cgroupParents: () => readonly string[] },
+  ) {
     this.#context = context;
+    this.#cgroupParents = options.cgroupParents;
     this.#stateRoot = options.stateRoot;
     this.#rootless = options.rootless;
     this.#useWatchdog = options.watchdog;
@@ -125,6 +137,15 @@ export class SessionTracker {
         sweepLeftoversSync(this.#context, { session: currentSession().id });
       } catch (error) {
         failures.push(`leftovers: ${String(error)}`);
+      }
+      // Every cgroup this session made, by name: a pooled sandbox's, and a stopped container's
+      // whose removal was still in the background (its record already gone) when the process
+      // ended. They are named after the session (and the session ends here), as the watchdog
+      // finds them after a SIGKILL.
+      try {
+        removeCgroupsNamedSync(this.#cgroupParents(), `${sessionPrefix()}-`);
+      } catch (error) {
+        failures.push(`cgroups: ${String(error)}`);
       }
       for (const failure of failures) process.stderr.write(`snapbox: cleanup at exit: ${failure}\n`);
     } finally {

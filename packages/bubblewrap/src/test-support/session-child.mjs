@@ -31,8 +31,8 @@ const deletedWhileInUse = await restored.snapshot();
 const fromDeleted = restored.fromSnapshot(deletedWhileInUse);
 await fromDeleted.start();
 await restored.deleteSnapshot(deletedWhileInUse);
-// A background process that would outlive a careless cleanup.
-await run(containers[2], 'setsid sleep 1000 >/dev/null 2>&1 &');
+// A background process that would outlive a careless cleanup, marked for the test to find.
+await run(containers[2], `SNAPBOX_TEST_SLEEPER=${currentSession().id} setsid sleep 1000 >/dev/null 2>&1 &`);
 
 process.stdout.write(
   `${JSON.stringify({ session: currentSession().id, pid: process.pid, ids: containers.map((c) => c.id), snapshots, kept })}\n`,
@@ -40,6 +40,13 @@ process.stdout.write(
 
 switch (ending) {
   case 'normal':
+    break;
+  case 'stopped':
+    // Every container stopped just before the end: their removals (folders, cgroups) are still
+    // in the background when the process ends, after their records are gone.
+    // Ended at once, as a test runner ends its workers: the removals keep no event loop alive.
+    await Promise.all([...containers, restored, fromDeleted].map((container) => container.stop()));
+    process.exit(0);
     break;
   case 'exit':
     process.exit(3);
