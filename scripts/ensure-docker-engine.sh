@@ -4,7 +4,7 @@
 # On this Debian machine (as root) it installs docker.io when absent and starts dockerd.
 set -euo pipefail
 
-log=${SNAPBOX_DOCKERD_LOG:-/tmp/dockerd.log}
+log=$(realpath -m "${SNAPBOX_DOCKERD_LOG:-/tmp/dockerd.log}")
 
 engine_answers() { docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
 
@@ -33,7 +33,8 @@ fi
 if ! pgrep -x dockerd >/dev/null 2>&1; then
   rm -f /var/run/docker.pid
   echo "ensure-docker-engine: starting dockerd (log: ${log})" >&2
-  setsid nohup dockerd >"${log}" 2>&1 < /dev/null &
+  # From /: the engine outlives this run, and the folder it was started from may be deleted.
+  (cd / && exec setsid nohup dockerd >"${log}" 2>&1 </dev/null) &
 fi
 
 for _ in $(seq 1 120); do

@@ -10,13 +10,23 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 socket=${SNAPBOX_PODMAN_SOCKET:-/run/podman/podman.sock}
-log=${SNAPBOX_PODMAN_LOG:-/tmp/podman-service.log}
+log=$(realpath -m "${SNAPBOX_PODMAN_LOG:-/tmp/podman-service.log}")
 images=("$@")
 [ ${#images[@]} -gt 0 ] || images=(snapbox-fixture/tiny:1)
 
 # The API itself answers, not just the socket file: a stale socket survives a dead service.
 api_answers() {
   node -e "require('http').get({ socketPath: process.argv[1], path: '/_ping', timeout: 3000 }, (r) => process.exit(r.statusCode === 200 ? 0 : 1)).on('error', () => process.exit(1)).on('timeout', () => process.exit(1))" "${socket}"
+}
+# The services of a previous run may have been started from a clone since deleted: a service whose
+# working folder is gone answers its API, but conmon and runc, which inherit that folder, cannot
+# start a container ("write child: broken pipe"). Such a service is restarted; new ones start from /.
+service_pids() { pgrep -f "podman system service.*unix://${socket}" || true; }
+service_cwd_ok() {
+  local pid
+  for pid in $(service_pids); do
+    case "$(readlink "/proc/${pid}/cwd" 2>/dev/null)" in *" (deleted)") return 1 ;; esac
+  done
 }
 images_loaded() {
   for image in "${images[@]}"; do podman image exists "${image}" || return 1; done
@@ -40,7 +50,7 @@ if [ ! -f /sys/fs/cgroup/cgroup.controllers ] && command -v runc >/dev/null 2>&1
 fi
 conf_written() { [ "$(cat "${conf}" 2>/dev/null)" = "${want}" ]; }
 
-if command -v podman >/dev/null 2>&1 && conf_written && api_answers && images_loaded; then
+if command -v podman >/dev/null 2>&1 && conf_written && api_answers && service_cwd_ok && images_loaded; then
   exit 0
 fi
 
@@ -57,21 +67,26 @@ if ! command -v podman >/dev/null 2>&1 || ! command -v catatonit >/dev/null 2>&1
     || { apt_get update -qq && apt_get install -y -qq --no-install-recommends podman catatonit >/dev/null; }
 fi
 
+restart=""
 if ! conf_written; then
   mkdir -p "$(dirname "${conf}")"
   printf '%s\n' "${want}" >"${conf}"
   # A running service read the old settings at its start.
-  if pids=$(pgrep -f "podman system service.*unix://${socket}"); then
-    kill ${pids} || true
-    sleep 1
-  fi
+  restart="its settings changed"
+fi
+service_cwd_ok || restart="its working folder was deleted"
+pids=$(service_pids)
+if [ -n "${restart}" ] && [ -n "${pids}" ]; then
+  echo "ensure-podman: restarting the Podman service (${restart})" >&2
+  kill ${pids} || true
+  sleep 1
 fi
 
 if ! api_answers; then
   mkdir -p "$(dirname "${socket}")"
   rm -f "${socket}"
   echo "ensure-podman: starting podman system service on unix://${socket} (log: ${log})" >&2
-  setsid nohup podman system service --time=0 "unix://${socket}" >"${log}" 2>&1 </dev/null &
+  (cd / && exec setsid nohup podman system service --time=0 "unix://${socket}" >"${log}" 2>&1 </dev/null) &
   for _ in $(seq 1 60); do
     api_answers && break
     sleep 0.5

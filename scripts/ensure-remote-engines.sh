@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-state=${SNAPBOX_TEST_ENGINES_DIR:-/var/lib/snapbox-test-engines}
+state=$(realpath -m "${SNAPBOX_TEST_ENGINES_DIR:-/var/lib/snapbox-test-engines}")
 tcp_port=${SNAPBOX_TCP_ENGINE_PORT:-23750}
 ssh_port=${SNAPBOX_SSH_ENGINE_PORT:-22022}
 ssh_user=snapbox-remote
@@ -71,11 +71,12 @@ ensure_tcp() {
       rm -f "${dir}/dockerd.pid"
     fi
     echo "ensure-remote-engines: starting dockerd on ${host} (log: ${dir}/dockerd.log)" >&2
-    setsid nohup dockerd --config-file "${dir}/daemon.json" --host "${host}" --tls=false \
+    # From /: the engine outlives this run, and the folder it was started from may be deleted.
+    (cd / && exec setsid nohup dockerd --config-file "${dir}/daemon.json" --host "${host}" --tls=false \
       --data-root "${dir}/data" --exec-root "${dir}/run" --pidfile "${dir}/dockerd.pid" \
       --bridge snapbox-tcp0 --iptables=false --ip-masq=false --ip-forward=false \
       --userland-proxy=false --cgroup-parent snapbox-tcp-engine \
-      >"${dir}/dockerd.log" 2>&1 </dev/null &
+      >"${dir}/dockerd.log" 2>&1 </dev/null) &
     wait_for "dockerd on ${host}" "${dir}/dockerd.log" tcp_answers
   fi
   if ! docker -H "${host}" image inspect "${tiny}" >/dev/null 2>&1; then
