@@ -54,26 +54,26 @@ import { randomId, sessionPrefix } from './store-layout.js';
 /**
  * What a bubblewrap container enforces of the options a backend may lack: `resources.pids` (in
  * its cgroup), `network` (each container chooses; the factory's `network` is the default),
- * `user` (commands join the sandbox with nsenter's `--setuid`/`--setgid`) and `ports` (the
- * host's own with network `'default'`, relayed into the sandbox with `'none'`). A rootless backend
- * validates `user` here and refuses it afterwards, with its reason ({@link refuseRootlessUser}).
+ * `user` (commands start as that uid/gid from the agent, or through nsenter's
+ * `--setuid`/`--setgid`) and `ports` (the host's own with network `'default'`, relayed into the
+ * sandbox with `'none'`). A rootless backend without subordinate ids validates `user` here and
+ * refuses it afterwards, with its reason ({@link refuseRootlessUser}).
  */
 function supportedBy(_backend: ResolvedBackend): SupportedOptions {
   return { backend: 'bubblewrap', network: true, pids: true, user: true, ports: true };
 }
 
 /**
- * As an ordinary user, the sandbox's user namespace maps that user's own uid (to root inside)
- * and nothing else (`unshare --map-root-user`): no other uid exists in it, so `user` cannot be
- * honoured. Mapping a range needs the user's subordinate ids through `newuidmap`, which this
- * backend does not set up.
+ * As an ordinary user without subordinate ids (or without newuidmap to map them), the sandbox's
+ * user namespace maps that user's own uid (to root inside) and nothing else: no other uid exists
+ * in it, so `user` cannot be honoured. The message says what is missing and how to add it.
  */
 function refuseRootlessUser(backend: ResolvedBackend, user: string | undefined, argument: string): void {
-  if (!backend.rootless || user === undefined) return;
+  if (backend.idMapping.kind !== 'single' || user === undefined) return;
   throw new UnsupportedCapabilityError({
     capability: 'user',
     backend: 'bubblewrap',
-    detail: `${argument} needs a uid other than root's inside the sandbox, but rootless sandboxes map only this user's own uid (no subordinate uid range through newuidmap): run as root, or remove ${argument}`,
+    detail: `${argument} needs uids other than root's inside the sandbox, which an ordinary user's sandbox maps from its subordinate ids, but ${backend.idMapping.missing}; or run as root, or remove ${argument}`,
   });
 }
 

@@ -14,6 +14,7 @@ import {
   startFailure,
 } from './sandbox-launch.js';
 import { type HostChild, type SandboxAgent, spawnerKind, spawnHost, startAgent } from './spawner.js';
+import { mapSubordinateIds } from './subordinate-ids.js';
 
 /** Where the store is bound in a pre-built sandbox until it is placed (then detached). */
 const storeInside = '/.snapbox-store';
@@ -52,9 +53,11 @@ export function prebuiltArgv(shape: SandboxShape, storeRoot: string): string[] {
     hostBinary('bwrap'),
     '--unshare-user',
     // As root, this process writes an identity map of the first 65536 ids (so an image's owners
-    // stay what they are) while bwrap waits on its stdin; as an ordinary user, bwrap maps that
+    // stay what they are) while bwrap waits on its stdin, and as an ordinary user with
+    // subordinate ids newuidmap writes that user and its range; without them, bwrap maps that
     // user to root itself.
-    ...(shape.rootless ? ['--uid', '0', '--gid', '0'] : ['--userns-block-fd', '0']),
+    ...(shape.rootless && shape.subordinateIds === undefined ? [] : ['--userns-block-fd', '0']),
+    ...(shape.rootless ? ['--uid', '0', '--gid', '0'] : []),
     // Once set up, bwrap waits on its stdin again, before it runs anything in the sandbox.
     '--block-fd',
     '0',
@@ -121,24 +124,34 @@ export class PrebuiltSandbox implements SandboxSlot {
     this.#exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     this.#initPid = new Promise<number>((resolve, reject) => {
       let info = '';
+      let mapping = false;
       child.stdio[3]?.on('data', (chunk: Buffer) => {
         info += chunk.toString('utf8');
         const pid = /"child-pid":\s*(\d+)/.exec(info)?.[1];
-        if (pid === undefined) return;
+        if (pid === undefined || mapping) return;
+        mapping = true;
+        const failed = (error: unknown) =>
+          reject(
+            new SnapboxError('SANDBOX_START_FAILED', {
+              message: `Could not map the sandbox's user ids: ${error instanceof Error ? error.message : String(error)}`,
+              cause: error,
+            }),
+          );
         try {
           if (!shape.rootless) {
             writeFileSync(`/proc/${pid}/uid_map`, rootIdMap);
             writeFileSync(`/proc/${pid}/gid_map`, rootIdMap);
             child.stdin?.write('u');
+          } else if (shape.subordinateIds !== undefined) {
+            mapSubordinateIds(shape.subordinateIds, Number(pid)).then(() => {
+              child.stdin?.write('u');
+              resolve(Number(pid));
+            }, failed);
+            return;
           }
           resolve(Number(pid));
         } catch (error) {
-          reject(
-            new SnapboxError('SANDBOX_START_FAILED', {
-              message: `Could not map the sandbox's user ids: ${String(error)}`,
-              cause: error,
-            }),
-          );
+          failed(error);
         }
       });
       child.stderr?.on('data', (chunk: Buffer) => {

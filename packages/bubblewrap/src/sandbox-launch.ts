@@ -4,6 +4,7 @@ import type { CgroupHandle } from './cgroup-driver.js';
 import { helperEnvironment, hostBinary } from './host-binaries.js';
 import { pidNamespaceOf } from './process-scan.js';
 import { type HostChild, type SandboxAgent, spawnHost } from './spawner.js';
+import { mapSubordinateIds, type SubordinateIds } from './subordinate-ids.js';
 
 /** How to build one container's sandbox. */
 export interface SandboxSpec {
@@ -20,8 +21,14 @@ export interface SandboxSpec {
   network: 'none' | 'default';
   /** `cgroup.procs` files the sandbox joins before anything in it runs. */
   cgroupProcs: readonly string[];
-  /** True when this process is not root (a single-uid user namespace). */
+  /** True when this process is not root. */
   rootless: boolean;
+  /**
+   * Rootless with subordinate ids: the sandbox maps container root to this user and 1.. to the
+   * range (written by newuidmap/newgidmap while it waits). Without, a rootless sandbox maps this
+   * user alone.
+   */
+  subordinateIds?: SubordinateIds | undefined;
 }
 
 /** A running sandbox. */
@@ -47,12 +54,13 @@ export interface Sandbox {
   idleProcesses(inCgroup: boolean): number;
 }
 
-// The user namespace: as an ordinary user, that user becomes root and nobody else exists
-// (unshare maps it). As root, the first 65536 ids are identity-mapped, so the image's owners stay
-// what they are; unshare would hand such a map to newuidmap, which refuses it without an
-// /etc/subuid entry, so this process writes the map itself while the shell waits (see below).
-function userNamespaceArgs(rootless: boolean): string[] {
-  return rootless ? ['--user', '--map-root-user'] : ['--user'];
+// The user namespace: as an ordinary user without subordinate ids, that user becomes root and
+// nobody else exists (unshare maps it). As root, the first 65536 ids are identity-mapped, so the
+// image's owners stay what they are; unshare would hand such a map to newuidmap, which refuses it
+// without an /etc/subuid entry, so this process writes the map itself while the shell waits (see
+// below); an ordinary user's subordinate range is written the same way, through newuidmap.
+function userNamespaceArgs(shape: SandboxShape): string[] {
+  return shape.rootless && shape.subordinateIds === undefined ? ['--user', '--map-root-user'] : ['--user'];
 }
 
 /** The id map written for root: the first 65536 ids, identity-mapped. */
@@ -80,13 +88,13 @@ export function overlayOptions(spec: Pick<SandboxSpec, 'lowerdirs' | 'upper' | '
 const keepAlive = 'echo ready; while :; do sleep 3600; done';
 
 /** What a sandbox is before it knows its container: its namespaces and network. */
-export type SandboxShape = Pick<SandboxSpec, 'network' | 'rootless'>;
+export type SandboxShape = Pick<SandboxSpec, 'network' | 'rootless' | 'subordinateIds'>;
 
 /** The full argv that starts a sandbox of `shape` (exported for the tests and the README). */
 export function sandboxArgv(shape: SandboxShape): string[] {
   return [
     hostBinary('unshare'),
-    ...userNamespaceArgs(shape.rootless),
+    ...userNamespaceArgs(shape),
     '--mount',
     '--propagation',
     'private',
@@ -175,16 +183,19 @@ export class PendingSandbox implements SandboxSlot {
         this.#out += chunk.toString('utf8');
         if (!mapped && this.#out.includes('namespaces')) {
           mapped = true;
-          try {
-            if (!shape.rootless) writeIdMaps(child.pid as number);
-            resolve();
-          } catch (error) {
+          const failed = (error: unknown) =>
             reject(
               new SnapboxError('SANDBOX_START_FAILED', {
-                message: `Could not map the sandbox's user ids: ${String(error)}`,
+                message: `Could not map the sandbox's user ids: ${error instanceof Error ? error.message : String(error)}`,
                 cause: error,
               }),
             );
+          try {
+            if (!shape.rootless) writeIdMaps(child.pid as number);
+            if (shape.subordinateIds === undefined) resolve();
+            else mapSubordinateIds(shape.subordinateIds, child.pid as number).then(resolve, failed);
+          } catch (error) {
+            failed(error);
           }
         }
         this.#onOutput();

@@ -3,6 +3,7 @@ import type { CgroupDriver } from './cgroup-driver.js';
 import { PrebuiltSandbox, prebuiltSupported } from './prebuilt-sandbox.js';
 import { PendingSandbox, type SandboxShape, type SandboxSlot } from './sandbox-launch.js';
 import { randomId, sessionPrefix } from './store-layout.js';
+import type { SubordinateIds } from './subordinate-ids.js';
 
 /**
  * Sandboxes started ahead of their containers. Where the spawn relay can place a root filesystem
@@ -26,6 +27,8 @@ export class SandboxPool {
     size: number;
     network: 'none' | 'default';
     rootless: boolean;
+    /** An ordinary user's subordinate ids, which its sandboxes map (see sandbox-launch.ts). */
+    subordinateIds: SubordinateIds | undefined;
     storeRoot: string;
     /** The cgroup driver, when cgroups are usable: a pre-built sandbox is made in its own cgroup. */
     cgroups: () => CgroupDriver | undefined;
@@ -36,7 +39,7 @@ export class SandboxPool {
     hold: () => () => void;
   }) {
     this.#size = options.size;
-    this.#shape = { network: options.network, rootless: options.rootless };
+    this.#shape = { network: options.network, rootless: options.rootless, subordinateIds: options.subordinateIds };
     this.#storeRoot = options.storeRoot;
     this.#cgroups = options.cgroups;
     this.#hold = options.hold;
