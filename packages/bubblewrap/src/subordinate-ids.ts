@@ -151,9 +151,11 @@ export function idMapArgs(ids: SubordinateIds, pid: number): { uid: string[]; gi
 /** Writes the id maps of the user namespace of `pid` (which must have made it and be waiting). */
 export async function mapSubordinateIds(ids: SubordinateIds, pid: number): Promise<void> {
   const args = idMapArgs(ids, pid);
-  // The gid map last: a namespace waiting for its maps sees both once the gid map is there.
-  await mustRun([ids.newuidmap, ...args.uid], `map the user ids of process ${pid}`);
-  await mustRun([ids.newgidmap, ...args.gid], `map the group ids of process ${pid}`);
+  // Side by side: the process waits until both are written.
+  await Promise.all([
+    mustRun([ids.newuidmap, ...args.uid], `map the user ids of process ${pid}`),
+    mustRun([ids.newgidmap, ...args.gid], `map the group ids of process ${pid}`),
+  ]);
 }
 
 /** {@link mapSubordinateIds}, blocking. */
