@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import {
   assertCommand,
@@ -42,6 +42,7 @@ import { buildDockerfile } from './dockerfile-build.js';
 import { type ExecTarget, runExec } from './exec-runner.js';
 import { downloadFiles, makeDirectory, type TransferHelper, uploadFiles } from './file-transfer.js';
 import { hostBinary } from './host-binaries.js';
+import { mustRun } from './host-tools.js';
 import { containerHolder, snapshotHolder } from './layer-store.js';
 import { PortRelay } from './port-relay.js';
 import { continueAll, processesIn, stopAll } from './process-scan.js';
@@ -50,6 +51,7 @@ import type { Sandbox, SandboxPlacement, SandboxSlot } from './sandbox-launch.js
 import { isSnapshotId, newSnapshotId } from './snapshot-ids.js';
 import type { HostChild } from './spawner.js';
 import { randomId, sessionPrefix } from './store-layout.js';
+import type { IdMapping } from './subordinate-ids.js';
 
 /**
  * What a bubblewrap container enforces of the options a backend may lack: `resources.pids` (in
@@ -306,6 +308,8 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
       context.progress({ phase: 'start', message: `mounting container ${id}` });
       signal.throwIfAborted();
       for (const part of ['upper', 'work', 'merged']) mkdirSync(join(dir, part));
+      const top = record.layers[0] === undefined ? record.image.rootfs : store.layerPath(record.layers[0]);
+      if (top !== undefined) await takeRootAttributes(backend, top, join(dir, 'upper'));
       writeJsonAtomic(join(dir, 'record.json'), record);
       this.#layers = record.layers;
       this.#image = record.image;
@@ -717,7 +721,6 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
    * inside (/proc, /dev, and any the container made) are not part of its filesystem.
    */
   async #copyMerged(target: string): Promise<void> {
-    const { mustRun } = await import('./host-tools.js');
     const init = String((this.#sandbox as Sandbox).initPid);
     await mustRun(
       [
@@ -789,6 +792,45 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
     tracker.untrackSnapshot(snapshotId);
     return doomed;
   }
+}
+
+/**
+ * Gives a fresh upper layer the owner and mode of the layer below's root: overlayfs shows the
+ * upper layer's own root as the container's `/`, so a snapshot of a container that changed its
+ * `/` would otherwise restore it as a fresh folder's. Nearly always they are the same already
+ * (root's, 0755): one `stat` of each.
+ */
+async function takeRootAttributes(backend: ResolvedBackend, below: string, upper: string): Promise<void> {
+  const wanted = statSync(below);
+  const made = statSync(upper);
+  const mode = wanted.mode & 0o7777;
+  if (wanted.uid === made.uid && wanted.gid === made.gid && mode === (made.mode & 0o7777)) return;
+  const prefix = backend.tools.prefix();
+  if (prefix.length === 0) {
+    chownSync(upper, wanted.uid, wanted.gid);
+    chmodSync(upper, mode);
+    return;
+  }
+  // A root filesystem folder of another host user (root's, say) shows as nobody's inside: its
+  // owner cannot be given, and the fresh folder (container root's) serves better.
+  if (!mappedOnHost(backend.idMapping, wanted.uid, wanted.gid)) return;
+  // Owners as the namespace sees them (the host's numbers of subordinate ids are not its own).
+  await mustRun(
+    [...prefix, 'sh', '-c', 'chown --reference="$1" "$2" && chmod --reference="$1" "$2"', 'sh', below, upper],
+    `give ${upper} the owner and mode of ${below}`,
+  );
+}
+
+/** Whether host ids `uid`:`gid` exist in a rootless sandbox (this user's own, or its subordinate ids). */
+function mappedOnHost(mapping: IdMapping, uid: number, gid: number): boolean {
+  const own = uid === process.getuid?.() && gid === process.getgid?.();
+  if (mapping.kind !== 'range') return own;
+  const inRange = (id: number, range: { start: number; count: number }) =>
+    id >= range.start && id < range.start + range.count;
+  return (
+    (uid === mapping.ids.uid || inRange(uid, mapping.ids.uids)) &&
+    (gid === mapping.ids.gid || inRange(gid, mapping.ids.gids))
+  );
 }
 
 function relativeIfInside(root: string, path: string): string {

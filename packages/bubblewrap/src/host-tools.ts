@@ -108,9 +108,45 @@ export class TreeTools {
     );
   }
 
+  /**
+   * Renames a folder of a container's tree to another parent folder. That takes write permission
+   * on the folder itself (its `..` changes), which this user lacks when the container made its
+   * root read-only or gave it to another user: then the rename runs as root of the namespace
+   * (`mv`, which renames within a filesystem).
+   */
+  renameSync(from: string, to: string): void {
+    try {
+      renameSync(from, to);
+    } catch (error) {
+      const prefix = this.#prefix();
+      if (!isDenied(error) || prefix.length === 0) throw error;
+      const result = spawnSync(prefix[0] as string, [...prefix.slice(1), 'mv', '-T', '--', from, to], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      if (result.status !== 0) {
+        throw new SnapboxError('HOST_TOOL_FAILED', {
+          message: `Could not move ${from} to ${to} (mv exited ${result.status ?? result.signal}): ${(result.stderr ?? '').trim()}`,
+          cause: error,
+        });
+      }
+    }
+  }
+
+  /** {@link TreeTools.renameSync} off the event loop. */
+  async rename(from: string, to: string): Promise<void> {
+    try {
+      await rename(from, to);
+    } catch (error) {
+      const prefix = this.#prefix();
+      if (!isDenied(error) || prefix.length === 0) throw error;
+      await mustRun([...prefix, 'mv', '-T', '--', from, to], `move ${from} to ${to}`);
+    }
+  }
+
   /** Removes a tree; moving it to `trashDir` first makes the removal atomic for every reader. */
   async remove(path: string, trashDir: string): Promise<void> {
-    const doomed = await moveToTrashAsync(path, trashDir);
+    const doomed = await this.#moveToTrashAsync(path, trashDir);
     if (doomed === undefined) return;
     const prefix = this.#prefix();
     if (prefix.length === 0) {
@@ -122,7 +158,7 @@ export class TreeTools {
 
   /** {@link TreeTools.remove}, blocking (for `*Sync` methods and exit handlers). */
   removeSync(path: string, trashDir: string): void {
-    const doomed = moveToTrash(path, trashDir);
+    const doomed = this.#moveToTrash(path, trashDir);
     if (doomed === undefined) return;
     const prefix = this.#prefix();
     if (prefix.length === 0) {
@@ -139,28 +175,33 @@ export class TreeTools {
       }
     }
   }
-}
 
-/** {@link moveToTrash} off the event loop. */
-async function moveToTrashAsync(path: string, trashDir: string): Promise<string | undefined> {
-  const doomed = join(trashDir, `${randomId()}-${path.split('/').pop() ?? 'x'}`);
-  try {
-    await rename(path, doomed);
-    return doomed;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
+  /** {@link TreeTools.#moveToTrash} off the event loop. */
+  async #moveToTrashAsync(path: string, trashDir: string): Promise<string | undefined> {
+    const doomed = join(trashDir, `${randomId()}-${path.split('/').pop() ?? 'x'}`);
+    try {
+      await this.rename(path, doomed);
+      return doomed;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  /** Renames `path` into `trashDir` under a fresh name; undefined when `path` does not exist. */
+  #moveToTrash(path: string, trashDir: string): string | undefined {
+    const doomed = join(trashDir, `${randomId()}-${path.split('/').pop() ?? 'x'}`);
+    try {
+      this.renameSync(path, doomed);
+      return doomed;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
   }
 }
 
-/** Renames `path` into `trashDir` under a fresh name; undefined when `path` does not exist. */
-function moveToTrash(path: string, trashDir: string): string | undefined {
-  const doomed = join(trashDir, `${randomId()}-${path.split('/').pop() ?? 'x'}`);
-  try {
-    renameSync(path, doomed);
-    return doomed;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
+function isDenied(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'EACCES' || code === 'EPERM';
 }

@@ -96,15 +96,23 @@ describe('rootless with subordinate ids: files of container users', () => {
     expect(statSync(join(upper, 'tmp/private')).uid).toBe(hostUid);
     expect(() => readdirSync(join(upper, 'tmp/private'))).toThrow(/EACCES/);
 
+    // The root folder given to the container's user and closed to others: on the host the layer's
+    // own folder then belongs to a subordinate id, which moving it (into the store, into the
+    // trash) has to get past.
+    const closed = await box.exec('chown 1234:2345 / && chmod 750 /', { user: '0' });
+    expect(closed.exitCode, closed.output).toBe(0);
+    expect(statSync(upper).uid).toBe(hostUid);
+
     const snapshot = await box.snapshot();
     const copy = box.fromSnapshot(snapshot);
     await copy.start();
     const seen = await copy.exec(
-      'stat -c "%n %u:%g %a" /tmp/private /tmp/private/file /tmp/private/uploaded && cat /tmp/private/file /tmp/private/uploaded',
+      'stat -c "%n %u:%g %a" / /tmp/private /tmp/private/file /tmp/private/uploaded && cat /tmp/private/file /tmp/private/uploaded',
       { user: '0' },
     );
     expect(seen.stdout).toBe(
       [
+        '/ 1234:2345 750',
         '/tmp/private 1234:2345 700',
         '/tmp/private/file 1234:2345 600',
         '/tmp/private/uploaded 1234:2345 644',
