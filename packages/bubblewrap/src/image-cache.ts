@@ -203,7 +203,7 @@ async function applySavedImage(saved: string, rootfs: string, tools: TreeTools, 
       const parent = posix.dirname(name);
       if (parent.split('/').includes('..')) continue;
       if (base === '.wh..wh..opq') {
-        doomed.push(...(await childrenOf(join(rootfs, parent))));
+        doomed.push(...(await childrenOf(join(rootfs, parent), prefix)));
       } else {
         doomed.push(join(rootfs, parent, base.slice('.wh.'.length)));
       }
@@ -252,10 +252,20 @@ async function extractTarball(
   });
 }
 
-async function childrenOf(dir: string): Promise<string[]> {
+/**
+ * The entries of `dir` (none when it does not exist). A folder of an image's own user, closed to
+ * others, is listed from the tree tools' namespace, where this user may read it.
+ */
+async function childrenOf(dir: string, prefix: readonly string[]): Promise<string[]> {
   try {
     return (await readdir(dir)).map((name) => join(dir, name));
-  } catch {
-    return [];
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if ((code !== 'EACCES' && code !== 'EPERM') || prefix.length === 0) return [];
+    const listed = await mustRun(
+      [...prefix, 'find', dir, '-mindepth', '1', '-maxdepth', '1', '-print0'],
+      `list ${dir} for an opaque whiteout`,
+    );
+    return listed.split('\0').filter((path) => path !== '');
   }
 }

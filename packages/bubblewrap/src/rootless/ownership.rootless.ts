@@ -3,7 +3,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { createBubblewrapFactory, prune } from '../index.js';
+import { createBubblewrapAdmin } from '../bubblewrap-admin.js';
+import { createBubblewrapFactory } from '../index.js';
 import { detectIdMapping } from '../subordinate-ids.js';
 import { testStateDir } from '../test-support/fixtures.js';
 import { storeContents } from '../test-support/store-contents.js';
@@ -157,10 +158,11 @@ describe('rootless with subordinate ids: files of container users', () => {
     expect(left.snapshots).toEqual([`${made.snapshot}.json`]);
     await waitFor(() => processesOf(stateDir).length === 0, 5_000);
     expect(processesOf(stateDir)).toEqual([]);
-    const pruned = await prune({ stateDir });
+    // What `snapbox prune` runs: the admin module's prune.
+    const pruned = await createBubblewrapAdmin({ stateDir }).prune();
     expect(pruned.errors).toEqual([]);
-    expect(pruned.containers.map((container) => container.id).sort()).toEqual([...made.containers].sort());
-    expect(pruned.snapshots.map((snapshot) => snapshot.id)).toEqual([made.snapshot]);
+    expect(pruned.containers.map((resource) => resource.id).sort()).toEqual([...made.containers].sort());
+    expect(pruned.snapshots.map((resource) => resource.id)).toEqual([made.snapshot]);
     expect(leftovers(stateDir)).toEqual(nothing);
   });
 });
