@@ -196,7 +196,8 @@ describe('rootless (an ordinary user, unprivileged user namespaces)', () => {
     expect(plain).toMatch(/sandbox: user > every exec runs as the container's user/);
     expect(plain).not.toMatch(/refuses user and ExecOptions\.user/);
     expect(plain).toMatch(/survives snapshot and restore, and nothing is left/);
-    expect(plain).toMatch(/a SIGKILLed owner leaves nothing/);
+    expect(plain).toMatch(/with the spawner relay, restores its owners, and a SIGKILLed owner leaves nothing/);
+    expect(plain).toMatch(/with the spawner node, restores its owners, and a SIGKILLed owner leaves nothing/);
     expect(plain).toMatch(/prune removes what a dead session without a watchdog left/);
     expect(skippedTests(output), 'the skipped tests of the rootless run').toEqual(expectedSkips);
     expect(plain.match(/Tests\s+(.*)/g)?.at(-1)).toMatch(/ 3 skipped/);

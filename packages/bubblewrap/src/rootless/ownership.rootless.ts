@@ -47,23 +47,36 @@ function processesOf(stateDir: string): string[] {
   return found;
 }
 
+// Made here, not in the tests: each is removed after the file's other hooks (see testStateDir).
+const ownershipStateDir = testStateDir('rootless-ownership');
+const sigkillStateDirs = {
+  relay: testStateDir('rootless-ownership-sigkill'),
+  node: testStateDir('rootless-ownership-sigkill-node'),
+};
+const pruneStateDir = testStateDir('rootless-ownership-prune');
+
 const nothing = { containers: [], snapshots: [], layers: [], refs: [], pending: [], tmp: [], trash: [] };
 
 /** Starts the child as this user; resolves with its report once it has made everything. */
-function startChild(stateDir: string, mode: 'watchdog' | 'no-watchdog') {
-  const child = spawn(process.execPath, [childScript, stateDir, image, mode], { stdio: ['ignore', 'pipe', 'pipe'] });
+function startChild(stateDir: string, mode: 'watchdog' | 'no-watchdog', spawner: 'relay' | 'node' = 'relay') {
+  const child = spawn(process.execPath, [childScript, stateDir, image, mode], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: spawner === 'node' ? { ...process.env, SNAPBOX_BWRAP_SPAWNER: 'node' } : process.env,
+  });
   let stdout = '';
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
-  const report = new Promise<{ session: string; containers: string[]; snapshot: string }>((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      if (stdout.includes('\n')) resolve(JSON.parse(stdout.split('\n')[0] as string));
-    });
-    child.once('exit', (code) => reject(new Error(`the child ended (${code}) before reporting: ${stderr}`)));
-  });
+  const report = new Promise<{ session: string; containers: string[]; snapshot: string; seen: string }>(
+    (resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        if (stdout.includes('\n')) resolve(JSON.parse(stdout.split('\n')[0] as string));
+      });
+      child.once('exit', (code) => reject(new Error(`the child ended (${code}) before reporting: ${stderr}`)));
+    },
+  );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return { child, report, exited };
 }
@@ -80,7 +93,7 @@ describe('rootless with subordinate ids: files of container users', () => {
   });
 
   it("a container user's 0600 file in its 0700 folder survives snapshot and restore, and nothing is left", async () => {
-    const stateDir = testStateDir('rootless-ownership');
+    const stateDir = ownershipStateDir;
     const factory = createBubblewrapFactory({ stateDir });
     const box = factory.fromImage({ image, user: '1234:2345' });
     await box.start();
@@ -132,22 +145,28 @@ describe('rootless with subordinate ids: files of container users', () => {
     expect(leftovers(stateDir)).toEqual(nothing);
   });
 
-  it('a SIGKILLed owner leaves nothing: its watchdog removes its containers and snapshots', async () => {
-    const stateDir = testStateDir('rootless-ownership-sigkill');
-    const { child, report, exited } = startChild(stateDir, 'watchdog');
-    const made = await report;
-    expect(made.containers).toHaveLength(2);
-    expect(leftovers(stateDir).layers).toHaveLength(1);
-    child.kill('SIGKILL');
-    await exited;
-    await waitFor(() => JSON.stringify(leftovers(stateDir)) === JSON.stringify(nothing), 10_000);
-    expect(leftovers(stateDir)).toEqual(nothing);
-    await waitFor(() => processesOf(stateDir).length === 0, 5_000);
-    expect(processesOf(stateDir)).toEqual([]);
-  });
+  it.each([
+    ['relay', sigkillStateDirs.relay],
+    ['node', sigkillStateDirs.node],
+  ] as const)(
+    'with the spawner %s, restores its owners, and a SIGKILLed owner leaves nothing: its watchdog removes its containers and snapshots',
+    async (spawner, stateDir) => {
+      const { child, report, exited } = startChild(stateDir, 'watchdog', spawner);
+      const made = await report;
+      expect(made.seen).toBe('1234:2345 700\n1234:2345 600\nsecret\n');
+      expect(made.containers).toHaveLength(2);
+      expect(leftovers(stateDir).layers).toHaveLength(1);
+      child.kill('SIGKILL');
+      await exited;
+      await waitFor(() => JSON.stringify(leftovers(stateDir)) === JSON.stringify(nothing), 10_000);
+      expect(leftovers(stateDir)).toEqual(nothing);
+      await waitFor(() => processesOf(stateDir).length === 0, 5_000);
+      expect(processesOf(stateDir)).toEqual([]);
+    },
+  );
 
   it('prune removes what a dead session without a watchdog left', async () => {
-    const stateDir = testStateDir('rootless-ownership-prune');
+    const stateDir = pruneStateDir;
     const { child, report, exited } = startChild(stateDir, 'no-watchdog');
     const made = await report;
     child.kill('SIGKILL');
