@@ -2,7 +2,7 @@ import { readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { SnapboxError } from '@snapbox/core';
 import { type CgroupHandle, removeCgroupDirsSync } from './cgroup-driver.js';
 import { helperEnvironment, hostBinary } from './host-binaries.js';
-import { pidNamespaceOf } from './process-scan.js';
+import { killWithChildren, pidNamespaceOf } from './process-scan.js';
 import {
   exitFailure,
   overlayOptions,
@@ -298,7 +298,9 @@ export class PrebuiltSandbox implements SandboxSlot {
   discard(): void {
     this.#discarded = true;
     this.#agent?.kill();
-    this.process.kill('SIGKILL');
+    const monitor = this.process.pid;
+    if (monitor !== undefined && this.#knownInitPid === undefined) killWithChildren(monitor);
+    else this.process.kill('SIGKILL');
     const kill = (pid: number) => {
       try {
         process.kill(pid, 'SIGKILL');

@@ -164,3 +164,30 @@ function parentOf(pid: number): number | undefined {
     return undefined;
   }
 }
+
+/**
+ * SIGKILLs a bwrap monitor and the children it made: stopped first, so that it makes none
+ * meanwhile. A monitor killed while it sets its sandbox up would leave its first child waiting
+ * for it forever (see {@link killOrphanedSandboxes}); this ends that child with it.
+ */
+export function killWithChildren(pid: number): void {
+  const signal = (target: number, name: NodeJS.Signals) => {
+    try {
+      process.kill(target, name);
+    } catch {
+      // Gone already.
+    }
+  };
+  signal(pid, 'SIGSTOP');
+  let children: number[] = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .split(' ')
+      .filter((entry) => /^\d+$/.test(entry))
+      .map(Number);
+  } catch {
+    // Gone, or the kernel does not list children: the sweeps end what is left.
+  }
+  for (const child of children) signal(child, 'SIGKILL');
+  signal(pid, 'SIGKILL');
+}

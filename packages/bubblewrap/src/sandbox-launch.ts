@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { BackendUnavailableError, SnapboxError } from '@snapbox/core';
 import type { CgroupHandle } from './cgroup-driver.js';
 import { helperEnvironment, hostBinary } from './host-binaries.js';
-import { pidNamespaceOf } from './process-scan.js';
+import { killWithChildren, pidNamespaceOf } from './process-scan.js';
 import { type HostChild, type SandboxAgent, spawnHost } from './spawner.js';
 import { mapSubordinateIds, type SubordinateIds } from './subordinate-ids.js';
 
@@ -321,7 +321,9 @@ export class PendingSandbox implements SandboxSlot {
 
   /** Kills the process (a pooled sandbox nobody took, or a failed start). */
   discard(): void {
-    this.process.kill('SIGKILL');
+    const pid = this.process.pid;
+    if (pid !== undefined && this.alive) killWithChildren(pid);
+    else this.process.kill('SIGKILL');
     for (const stream of this.#streams()) stream.destroy();
     this.process.unref();
   }
