@@ -33,7 +33,9 @@ export class MappedNamespace {
 
   #pid(): number {
     const current = this.#holder;
-    if (current?.pid !== undefined && current.exitCode === null && current.signalCode === null) return current.pid;
+    // Its namespace link, not only its exit status: in an exit handler the event loop no longer
+    // reports exits, and a dead holder (a zombie too) has no namespaces left.
+    if (current?.pid !== undefined && current.exitCode === null && holdsNamespace(current.pid)) return current.pid;
     // It waits on its input, which closes when this process ends (however it ends). Its own
     // process group: a Ctrl-C meant for this process must not end it before the exit cleanup,
     // which needs it.
@@ -73,6 +75,15 @@ export class MappedNamespace {
     (holder.stdin as unknown as { unref?(): void } | null)?.unref?.();
     this.#holder = holder;
     return pid;
+  }
+}
+
+function holdsNamespace(pid: number): boolean {
+  try {
+    readlinkSync(`/proc/${pid}/ns/user`);
+    return true;
+  } catch {
+    return false;
   }
 }
 
