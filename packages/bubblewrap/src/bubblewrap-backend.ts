@@ -7,9 +7,11 @@ import { EngineClient } from './engine-client.js';
 import { TreeTools } from './host-tools.js';
 import { ImageCache } from './image-cache.js';
 import { LayerStore } from './layer-store.js';
+import { sharedMappedNamespace } from './mapped-namespace.js';
 import { SandboxPool } from './sandbox-pool.js';
 import { SessionTracker } from './session-tracker.js';
 import { defaultStateRoot, storeLayout } from './store-layout.js';
+import { detectIdMapping, type IdMapping } from './subordinate-ids.js';
 
 /** Options of the bubblewrap backend, shared by the factory and the admin functions. */
 export interface BubblewrapBackendOptions {
@@ -76,6 +78,11 @@ export interface BubblewrapBackendOptions {
 export interface ResolvedBackend {
   stateRoot: string;
   rootless: boolean;
+  /**
+   * How sandboxes map ids: identity as root; as an ordinary user, its subordinate range when it
+   * has one and newuidmap (then `user` works), else only itself.
+   */
+  idMapping: IdMapping;
   store: LayerStore;
   tools: TreeTools;
   images: ImageCache;
@@ -137,7 +144,8 @@ export function resolveBackend(options: BubblewrapBackendOptions = {}): Resolved
   const rootless = process.getuid?.() !== 0;
   let shared = backends.get(stateRoot);
   if (shared === undefined) {
-    const tools = new TreeTools(rootless);
+    const idMapping = detectIdMapping();
+    const tools = new TreeTools(treeToolsPrefix(idMapping));
     const store = new LayerStore(storeLayout(stateRoot), tools);
     let detection: CgroupDetection | undefined;
     const cgroupRoot = options.cgroupRoot;
@@ -157,6 +165,7 @@ export function resolveBackend(options: BubblewrapBackendOptions = {}): Resolved
     shared = {
       stateRoot,
       rootless,
+      idMapping,
       store,
       tools,
       cgroups: detect,
@@ -189,6 +198,7 @@ export function resolveBackend(options: BubblewrapBackendOptions = {}): Resolved
         network: wanted,
         rootless,
         confinement,
+        subordinateIds: shared.idMapping.kind === 'range' ? shared.idMapping.ids : undefined,
         storeRoot: shared.store.layout.root,
         cgroups: () => cgroupsOf().driver,
         hold: () => shared.tracker.hold(),
@@ -207,6 +217,14 @@ export function resolveBackend(options: BubblewrapBackendOptions = {}): Resolved
     security,
     confinement,
     engine: engineOf,
-    images: new ImageCache(shared.store.layout, shared.tools, engineOf, shared.rootless),
+    images: new ImageCache(shared.store.layout, shared.tools, engineOf, shared.idMapping),
   };
+}
+
+/** Where the tree tools run their helpers (see TreeTools): as they are, or in a user namespace. */
+function treeToolsPrefix(mapping: IdMapping): () => readonly string[] {
+  if (mapping.kind === 'root') return () => [];
+  if (mapping.kind === 'single') return () => ['unshare', '--map-root-user', '--'];
+  const namespace = sharedMappedNamespace(mapping.ids);
+  return () => namespace.prefix();
 }

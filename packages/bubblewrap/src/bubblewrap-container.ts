@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import {
   assertCommand,
@@ -43,6 +43,7 @@ import { buildDockerfile } from './dockerfile-build.js';
 import { type ExecTarget, runExec } from './exec-runner.js';
 import { downloadFiles, makeDirectory, type TransferHelper, uploadFiles } from './file-transfer.js';
 import { hostBinary } from './host-binaries.js';
+import { mustRun } from './host-tools.js';
 import { containerHolder, snapshotHolder } from './layer-store.js';
 import { PortRelay } from './port-relay.js';
 import { prebuiltSupported } from './prebuilt-sandbox.js';
@@ -52,30 +53,31 @@ import type { Sandbox, SandboxPlacement, SandboxSlot } from './sandbox-launch.js
 import { isSnapshotId, newSnapshotId } from './snapshot-ids.js';
 import { type HostChild, spawnerKind } from './spawner.js';
 import { randomId, sessionPrefix } from './store-layout.js';
+import type { IdMapping } from './subordinate-ids.js';
 
 /**
  * What a bubblewrap container enforces of the options a backend may lack: `resources.pids` (in
  * its cgroup), `network` (each container chooses; the factory's `network` is the default),
- * `user` (commands join the sandbox with nsenter's `--setuid`/`--setgid`) and `ports` (the
- * host's own with network `'default'`, relayed into the sandbox with `'none'`). A rootless backend
- * validates `user` here and refuses it afterwards, with its reason ({@link refuseRootlessUser}).
+ * `user` (commands start as that uid/gid from the agent, or through nsenter's
+ * `--setuid`/`--setgid`) and `ports` (the host's own with network `'default'`, relayed into the
+ * sandbox with `'none'`). A rootless backend without subordinate ids validates `user` here and
+ * refuses it afterwards, with its reason ({@link refuseRootlessUser}).
  */
 function supportedBy(_backend: ResolvedBackend): SupportedOptions {
   return { backend: 'bubblewrap', network: true, pids: true, user: true, ports: true };
 }
 
 /**
- * As an ordinary user, the sandbox's user namespace maps that user's own uid (to root inside)
- * and nothing else (`unshare --map-root-user`): no other uid exists in it, so `user` cannot be
- * honoured. Mapping a range needs the user's subordinate ids through `newuidmap`, which this
- * backend does not set up.
+ * As an ordinary user without subordinate ids (or without newuidmap to map them), the sandbox's
+ * user namespace maps that user's own uid (to root inside) and nothing else: no other uid exists
+ * in it, so `user` cannot be honoured. The message says what is missing and how to add it.
  */
 function refuseRootlessUser(backend: ResolvedBackend, user: string | undefined, argument: string): void {
-  if (!backend.rootless || user === undefined) return;
+  if (backend.idMapping.kind !== 'single' || user === undefined) return;
   throw new UnsupportedCapabilityError({
     capability: 'user',
     backend: 'bubblewrap',
-    detail: `${argument} needs a uid other than root's inside the sandbox, but rootless sandboxes map only this user's own uid (no subordinate uid range through newuidmap): run as root, or remove ${argument}`,
+    detail: `${argument} needs uids other than root's inside the sandbox, which an ordinary user's sandbox maps from its subordinate ids, but ${backend.idMapping.missing}; or run as root, or remove ${argument}`,
   });
 }
 
@@ -317,6 +319,8 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
       context.progress({ phase: 'start', message: `mounting container ${id}` });
       signal.throwIfAborted();
       for (const part of ['upper', 'work', 'merged']) mkdirSync(join(dir, part));
+      const top = record.layers[0] === undefined ? record.image.rootfs : store.layerPath(record.layers[0]);
+      if (top !== undefined) await takeRootAttributes(backend, top, join(dir, 'upper'));
       writeJsonAtomic(join(dir, 'record.json'), record);
       this.#layers = record.layers;
       this.#image = record.image;
@@ -728,7 +732,6 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
    * inside (/proc, /dev, and any the container made) are not part of its filesystem.
    */
   async #copyMerged(target: string): Promise<void> {
-    const { mustRun } = await import('./host-tools.js');
     const init = String((this.#sandbox as Sandbox).initPid);
     await mustRun(
       [
@@ -800,6 +803,45 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
     tracker.untrackSnapshot(snapshotId);
     return doomed;
   }
+}
+
+/**
+ * Gives a fresh upper layer the owner and mode of the layer below's root: overlayfs shows the
+ * upper layer's own root as the container's `/`, so a snapshot of a container that changed its
+ * `/` would otherwise restore it as a fresh folder's. Nearly always they are the same already
+ * (root's, 0755): one `stat` of each.
+ */
+async function takeRootAttributes(backend: ResolvedBackend, below: string, upper: string): Promise<void> {
+  const wanted = statSync(below);
+  const made = statSync(upper);
+  const mode = wanted.mode & 0o7777;
+  if (wanted.uid === made.uid && wanted.gid === made.gid && mode === (made.mode & 0o7777)) return;
+  const prefix = backend.tools.prefix();
+  if (prefix.length === 0) {
+    chownSync(upper, wanted.uid, wanted.gid);
+    chmodSync(upper, mode);
+    return;
+  }
+  // A root filesystem folder of another host user (root's, say) shows as nobody's inside: its
+  // owner cannot be given, and the fresh folder (container root's) serves better.
+  if (!mappedOnHost(backend.idMapping, wanted.uid, wanted.gid)) return;
+  // Owners as the namespace sees them (the host's numbers of subordinate ids are not its own).
+  await mustRun(
+    [...prefix, 'sh', '-c', 'chown --reference="$1" "$2" && chmod --reference="$1" "$2"', 'sh', below, upper],
+    `give ${upper} the owner and mode of ${below}`,
+  );
+}
+
+/** Whether host ids `uid`:`gid` exist in a rootless sandbox (this user's own, or its subordinate ids). */
+function mappedOnHost(mapping: IdMapping, uid: number, gid: number): boolean {
+  const own = uid === process.getuid?.() && gid === process.getgid?.();
+  if (mapping.kind !== 'range') return own;
+  const inRange = (id: number, range: { start: number; count: number }) =>
+    id >= range.start && id < range.start + range.count;
+  return (
+    (uid === mapping.ids.uid || inRange(uid, mapping.ids.uids)) &&
+    (gid === mapping.ids.gid || inRange(gid, mapping.ids.gids))
+  );
 }
 
 function relativeIfInside(root: string, path: string): string {

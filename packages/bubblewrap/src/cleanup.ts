@@ -4,6 +4,7 @@ import { processStartTime } from '@snapbox/core';
 import { removeCgroupDirs, removeCgroupDirsSync, sleepSync } from './cgroup-driver.js';
 import type { TreeTools } from './host-tools.js';
 import { containerHolder, type LayerStore } from './layer-store.js';
+import { killOrphanedSandboxes } from './process-scan.js';
 import { type ContainerRecord, readJson } from './records.js';
 import { sessionPrefix } from './store-layout.js';
 
@@ -93,13 +94,15 @@ export async function removeContainer(context: StoreContext, id: string): Promis
 }
 
 /**
- * Removes what a dead owner left half-done: pins of containers and snapshots that no longer
- * exist, pending snapshots of `session` (or of anyone, when `session` is undefined and they are
- * older than `staleMs`), and temporary folders of `session`.
+ * Removes what a dead owner left half-done: sandboxes that lost their bwrap parent while it set
+ * them up (see killOrphanedSandboxes), pins of containers and snapshots that no longer exist,
+ * pending snapshots of `session` (or of anyone, when `session` is undefined and they are older
+ * than `staleMs`), and temporary folders of `session`.
  */
 export function sweepLeftoversSync(context: StoreContext, options: { session?: string; staleMs?: number }): void {
   const { store, tools } = context;
   const { layout } = store;
+  killOrphanedSandboxes(layout.root);
   for (const id of store.listPendingIds()) {
     const pending = readJson<{ owner: { session: string }; createdAt: number }>(join(layout.pending, `${id}.json`));
     if (pending === undefined) continue;

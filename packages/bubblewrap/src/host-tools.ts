@@ -78,13 +78,22 @@ export async function mustRun(argv: readonly string[], what: string, options: { 
  * File-tree operations on container filesystems. As root they run directly. As an ordinary user
  * they run inside a user namespace where that user is root: the trees hold folders without write
  * permission and files without read permission (as any root filesystem does), which only a
- * capability holder (CAP_DAC_OVERRIDE over files it owns) can copy or delete.
+ * capability holder (CAP_DAC_OVERRIDE over files it owns) can copy or delete. With subordinate
+ * ids, that namespace has the sandboxes' map (mapped-namespace.ts), so files of a container's
+ * other users are covered too; without, `unshare --map-root-user` (the user's own files only,
+ * the only ones its sandboxes can make).
  */
 export class TreeTools {
-  readonly #prefix: readonly string[];
+  readonly #prefix: () => readonly string[];
 
-  constructor(rootless: boolean) {
-    this.#prefix = rootless ? ['unshare', '--map-root-user', '--'] : [];
+  /** `prefix`: the argv prefix that runs a helper where it may work on container files (empty for root). */
+  constructor(prefix: () => readonly string[]) {
+    this.#prefix = prefix;
+  }
+
+  /** The argv prefix of helpers that read or write container files (for callers running their own). */
+  prefix(): readonly string[] {
+    return this.#prefix();
   }
 
   /**
@@ -94,61 +103,105 @@ export class TreeTools {
    */
   async copyContents(source: string, target: string): Promise<void> {
     await mustRun(
-      [...this.#prefix, 'cp', '-a', '--reflink=auto', '--no-target-directory', `${source}/.`, target],
+      [...this.#prefix(), 'cp', '-a', '--reflink=auto', '--no-target-directory', `${source}/.`, target],
       `copy ${source} to ${target}`,
     );
   }
 
+  /**
+   * Renames a folder of a container's tree to another parent folder. That takes write permission
+   * on the folder itself (its `..` changes), which this user lacks when the container made its
+   * root read-only or gave it to another user: then the rename runs as root of the namespace
+   * (`mv`, which renames within a filesystem).
+   */
+  renameSync(from: string, to: string): void {
+    try {
+      renameSync(from, to);
+    } catch (error) {
+      const prefix = this.#prefix();
+      if (!isDenied(error) || prefix.length === 0) throw error;
+      const result = spawnSync(prefix[0] as string, [...prefix.slice(1), 'mv', '-T', '--', from, to], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      if (result.status !== 0) {
+        throw new SnapboxError('HOST_TOOL_FAILED', {
+          message: `Could not move ${from} to ${to} (mv exited ${result.status ?? result.signal}): ${(result.stderr ?? '').trim()}`,
+          cause: error,
+        });
+      }
+    }
+  }
+
+  /** {@link TreeTools.renameSync} off the event loop. */
+  async rename(from: string, to: string): Promise<void> {
+    try {
+      await rename(from, to);
+    } catch (error) {
+      const prefix = this.#prefix();
+      if (!isDenied(error) || prefix.length === 0) throw error;
+      await mustRun([...prefix, 'mv', '-T', '--', from, to], `move ${from} to ${to}`);
+    }
+  }
+
   /** Removes a tree; moving it to `trashDir` first makes the removal atomic for every reader. */
   async remove(path: string, trashDir: string): Promise<void> {
-    const doomed = await moveToTrashAsync(path, trashDir);
+    const doomed = await this.#moveToTrashAsync(path, trashDir);
     if (doomed === undefined) return;
-    if (this.#prefix.length === 0) {
+    const prefix = this.#prefix();
+    if (prefix.length === 0) {
       await rm(doomed, { recursive: true, force: true });
     } else {
-      await mustRun([...this.#prefix, 'rm', '-rf', '--', doomed], `remove ${doomed}`);
+      await mustRun([...prefix, 'rm', '-rf', '--', doomed], `remove ${doomed}`);
     }
   }
 
   /** {@link TreeTools.remove}, blocking (for `*Sync` methods and exit handlers). */
   removeSync(path: string, trashDir: string): void {
-    const doomed = moveToTrash(path, trashDir);
+    const doomed = this.#moveToTrash(path, trashDir);
     if (doomed === undefined) return;
-    if (this.#prefix.length === 0) {
+    const prefix = this.#prefix();
+    if (prefix.length === 0) {
       rmSync(doomed, { recursive: true, force: true });
     } else {
-      const result = spawnSync(this.#prefix[0] as string, [...this.#prefix.slice(1), 'rm', '-rf', '--', doomed], {
-        stdio: 'ignore',
+      const result = spawnSync(prefix[0] as string, [...prefix.slice(1), 'rm', '-rf', '--', doomed], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'ignore', 'pipe'],
       });
       if (result.status !== 0) {
         throw new SnapboxError('HOST_TOOL_FAILED', {
-          message: `Could not remove ${doomed} (rm exited ${result.status})`,
+          message: `Could not remove ${doomed} (rm exited ${result.status ?? result.signal}): ${(result.stderr ?? '').trim()}`,
         });
       }
     }
   }
-}
 
-/** {@link moveToTrash} off the event loop. */
-async function moveToTrashAsync(path: string, trashDir: string): Promise<string | undefined> {
-  const doomed = join(trashDir, `${randomId()}-${path.split('/').pop() ?? 'x'}`);
-  try {
-    await rename(path, doomed);
-    return doomed;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
+  /** {@link TreeTools.#moveToTrash} off the event loop. */
+  async #moveToTrashAsync(path: string, trashDir: string): Promise<string | undefined> {
+    const doomed = join(trashDir, `${randomId()}-${path.split('/').pop() ?? 'x'}`);
+    try {
+      await this.rename(path, doomed);
+      return doomed;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  /** Renames `path` into `trashDir` under a fresh name; undefined when `path` does not exist. */
+  #moveToTrash(path: string, trashDir: string): string | undefined {
+    const doomed = join(trashDir, `${randomId()}-${path.split('/').pop() ?? 'x'}`);
+    try {
+      this.renameSync(path, doomed);
+      return doomed;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
   }
 }
 
-/** Renames `path` into `trashDir` under a fresh name; undefined when `path` does not exist. */
-function moveToTrash(path: string, trashDir: string): string | undefined {
-  const doomed = join(trashDir, `${randomId()}-${path.split('/').pop() ?? 'x'}`);
-  try {
-    renameSync(path, doomed);
-    return doomed;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
+function isDenied(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'EACCES' || code === 'EPERM';
 }

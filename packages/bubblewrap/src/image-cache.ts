@@ -6,9 +6,10 @@ import { join, posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { ImageNotFoundError, InvalidArgumentError, SnapboxError } from '@snapbox/core';
 import type { EngineClient } from './engine-client.js';
-import { mustRun, type TreeTools } from './host-tools.js';
+import { mustRun, runTool, type TreeTools } from './host-tools.js';
 import { type ImageConfig, type RootImage, readJson, writeJsonAtomic } from './records.js';
 import { randomId, type StoreLayout, sessionPrefix } from './store-layout.js';
+import type { IdMapping } from './subordinate-ids.js';
 
 /** The environment of an image that declares none (Docker's default PATH). */
 export const defaultImageConfig: ImageConfig = {
@@ -35,14 +36,14 @@ export class ImageCache {
   readonly #layout: StoreLayout;
   readonly #tools: TreeTools;
   readonly #engine: () => EngineClient | undefined;
-  readonly #rootless: boolean;
+  readonly #mapping: IdMapping;
   readonly #inFlight = new Map<string, Promise<RootImage>>();
 
-  constructor(layout: StoreLayout, tools: TreeTools, engine: () => EngineClient | undefined, rootless: boolean) {
+  constructor(layout: StoreLayout, tools: TreeTools, engine: () => EngineClient | undefined, mapping: IdMapping) {
     this.#layout = layout;
     this.#tools = tools;
     this.#engine = engine;
-    this.#rootless = rootless;
+    this.#mapping = mapping;
   }
 
   /**
@@ -90,7 +91,7 @@ export class ImageCache {
         mkdirSync(saved);
         const response = await engine.exportImage(info.Id);
         await extractStream(response, saved);
-        await applySavedImage(saved, join(work, 'rootfs'), this.#rootless);
+        await applySavedImage(saved, join(work, 'rootfs'), this.#tools, this.#mapping);
         writeJsonAtomic(join(work, 'config.json'), config);
         await this.#tools.remove(saved, this.#layout.trash);
       });
@@ -130,24 +131,11 @@ export class ImageCache {
     if (!existsSync(join(dir, 'config.json'))) {
       await this.#publish(dir, async (work) => {
         mkdirSync(join(work, 'rootfs'));
-        await mustRun(
-          [...this.#tarPrefix(), 'tar', '-x', ...this.#tarOwnership(), '-f', path, '-C', join(work, 'rootfs')],
-          `extract ${path}`,
-        );
+        await extractTarball(path, join(work, 'rootfs'), this.#tools, this.#mapping);
         writeJsonAtomic(join(work, 'config.json'), defaultImageConfig);
       });
     }
     return { rootfs: join(dir, 'rootfs'), config: defaultImageConfig, baseImage: path };
-  }
-
-  #tarPrefix(): string[] {
-    return this.#rootless ? ['unshare', '--map-root-user', '--'] : [];
-  }
-
-  #tarOwnership(): string[] {
-    // An ordinary user's single-uid namespace cannot own files as other users: everything
-    // becomes the user's (root inside the sandbox).
-    return this.#rootless ? ['--no-same-owner', '--exclude=./dev/*', '--exclude=dev/*'] : ['--numeric-owner'];
   }
 
   async #publish(dir: string, fill: (work: string) => Promise<void>): Promise<void> {
@@ -197,14 +185,13 @@ interface SavedManifestEntry {
  * order, with their whiteouts: `.wh.<name>` deletes `<name>` from the layers below, and
  * `.wh..wh..opq` empties its folder of what the layers below put there.
  */
-async function applySavedImage(saved: string, rootfs: string, rootless: boolean): Promise<void> {
+async function applySavedImage(saved: string, rootfs: string, tools: TreeTools, mapping: IdMapping): Promise<void> {
   const manifest = JSON.parse(readFileSync(join(saved, 'manifest.json'), 'utf8')) as SavedManifestEntry[];
   const entry = manifest[0];
   if (entry === undefined)
     throw new SnapboxError('IMAGE_EXPORT_FAILED', { message: 'The exported image has no manifest entry.' });
   mkdirSync(rootfs);
-  const prefix = rootless ? ['unshare', '--map-root-user', '--'] : [];
-  const ownership = rootless ? ['--no-same-owner', '--exclude=./dev/*', '--exclude=dev/*'] : ['--numeric-owner'];
+  const prefix = tools.prefix();
   for (const layer of entry.Layers) {
     const layerPath = join(saved, layer);
     const listing = await mustRun(['tar', '-tf', layerPath], `list layer ${layer}`);
@@ -216,7 +203,7 @@ async function applySavedImage(saved: string, rootfs: string, rootless: boolean)
       const parent = posix.dirname(name);
       if (parent.split('/').includes('..')) continue;
       if (base === '.wh..wh..opq') {
-        doomed.push(...(await childrenOf(join(rootfs, parent))));
+        doomed.push(...(await childrenOf(join(rootfs, parent), prefix)));
       } else {
         doomed.push(join(rootfs, parent, base.slice('.wh.'.length)));
       }
@@ -224,17 +211,61 @@ async function applySavedImage(saved: string, rootfs: string, rootless: boolean)
     for (let index = 0; index < doomed.length; index += 500) {
       await mustRun([...prefix, 'rm', '-rf', '--', ...doomed.slice(index, index + 500)], 'apply whiteouts');
     }
-    await mustRun(
-      [...prefix, 'tar', '-x', ...ownership, '--exclude=.wh.*', '-f', layerPath, '-C', rootfs],
-      `extract layer ${layer}`,
-    );
+    await extractTarball(layerPath, rootfs, tools, mapping, ['--exclude=.wh.*']);
   }
 }
 
-async function childrenOf(dir: string): Promise<string[]> {
+/**
+ * Extracts a tarball into `target` with the tree tools' prefix. Root keeps every owner. An
+ * ordinary user with subordinate ids keeps those its map covers (so an image's own users, such
+ * as Debian's `_apt` or an `app` user's home, stay theirs); the few owners beyond the range
+ * become the user's (root inside), as tar says per file. Without subordinate ids everything
+ * becomes the user's. Device nodes cannot be made in a user namespace: the sandbox's /dev is
+ * bwrap's.
+ */
+async function extractTarball(
+  tarball: string,
+  target: string,
+  tools: TreeTools,
+  mapping: IdMapping,
+  extra: readonly string[] = [],
+): Promise<void> {
+  const ownership =
+    mapping.kind === 'root'
+      ? ['--numeric-owner']
+      : mapping.kind === 'range'
+        ? ['--numeric-owner', '--exclude=./dev/*', '--exclude=dev/*']
+        : ['--no-same-owner', '--exclude=./dev/*', '--exclude=dev/*'];
+  const argv = [...tools.prefix(), 'tar', '-x', ...ownership, ...extra, '-f', tarball, '-C', target];
+  const result = await runTool(argv).catch((cause: unknown) => {
+    throw new SnapboxError('HOST_TOOL_FAILED', { message: `Could not extract ${tarball}: ${String(cause)}`, cause });
+  });
+  if (result.code === 0) return;
+  const complaints = result.stderr
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .filter((line) => !/Cannot change ownership to|Exiting with failure status due to previous errors/.test(line));
+  // GNU tar extracts every file and exits 2 when only some owners could not be set.
+  if (mapping.kind === 'range' && result.code === 2 && complaints.length === 0) return;
+  throw new SnapboxError('HOST_TOOL_FAILED', {
+    message: `Could not extract ${tarball}: tar exited with ${result.code}: ${result.stderr.trim()}`,
+  });
+}
+
+/**
+ * The entries of `dir` (none when it does not exist). A folder of an image's own user, closed to
+ * others, is listed from the tree tools' namespace, where this user may read it.
+ */
+async function childrenOf(dir: string, prefix: readonly string[]): Promise<string[]> {
   try {
     return (await readdir(dir)).map((name) => join(dir, name));
-  } catch {
-    return [];
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if ((code !== 'EACCES' && code !== 'EPERM') || prefix.length === 0) return [];
+    const listed = await mustRun(
+      [...prefix, 'find', dir, '-mindepth', '1', '-maxdepth', '1', '-print0'],
+      `list ${dir} for an opaque whiteout`,
+    );
+    return listed.split('\0').filter((path) => path !== '');
   }
 }

@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, renameSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { rmdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SnapshotNotFoundError } from '@snapbox/core';
@@ -178,7 +178,7 @@ export class LayerStore {
     mkdirSync(join(this.layout.refs, top));
     writeFileSync(join(this.layout.refs, top, holder), '', { flag: 'wx' });
     for (const layer of below) writeFileSync(join(this.layout.refs, layer, holder), '', { flag: 'wx' });
-    renameSync(layerFolder, this.layerPath(top));
+    this.#tools.renameSync(layerFolder, this.layerPath(top));
     writeJsonAtomic(this.snapshotPath(record.id), record);
     unlinkSync(pendingPath);
   }

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { SnapboxError } from '@snapbox/core';
 import { type CgroupHandle, removeCgroupDirsSync } from './cgroup-driver.js';
 import { helperEnvironment, hostBinary } from './host-binaries.js';
-import { pidNamespaceOf } from './process-scan.js';
+import { killWithChildren, pidNamespaceOf } from './process-scan.js';
 import {
   exitFailure,
   overlayOptions,
@@ -14,6 +14,7 @@ import {
   startFailure,
 } from './sandbox-launch.js';
 import { type HostChild, type SandboxAgent, spawnerKind, spawnHost, startAgent } from './spawner.js';
+import { mapSubordinateIds } from './subordinate-ids.js';
 import { syscallNumbers } from './syscall-numbers.js';
 
 /** Where the store is bound in a pre-built sandbox until it is placed (then detached). */
@@ -35,15 +36,29 @@ export function prebuiltSupported(): boolean {
   return spawnerKind() === 'relay' && syscallNumbers[process.arch] !== undefined;
 }
 
+/**
+ * With subordinate ids, the user namespace is made before bwrap, by `unshare`, and a shell waits
+ * in it for a line on its input (the maps are written meanwhile) before it becomes bwrap, which
+ * makes the other namespaces as root there. bwrap's own `--userns-block-fd` would leave its
+ * sandbox's init waiting forever (on an eventfd, not on the pipe) if this process died before
+ * the maps were written, as a SIGKILL during a pool refill does: the shell sees its input close
+ * and exits.
+ */
+const inMappedUserNamespace = 'echo userns >&3; read -r mapped || exit 1; exec "$@"';
+
 /** The bwrap argv of a pre-built sandbox (exported for the tests and the README). */
 export function prebuiltArgv(shape: SandboxShape, storeRoot: string): string[] {
+  const mapped = shape.rootless && shape.subordinateIds !== undefined;
   return [
+    ...(mapped
+      ? [hostBinary('unshare'), '--user', '--', '/bin/sh', '-c', inMappedUserNamespace, 'snapbox-sandbox']
+      : []),
     hostBinary('bwrap'),
-    '--unshare-user',
     // As root, this process writes an identity map of the first 65536 ids (so an image's owners
-    // stay what they are) while bwrap waits on its stdin; as an ordinary user, bwrap maps that
-    // user to root itself.
-    ...(shape.rootless ? ['--uid', '0', '--gid', '0'] : ['--userns-block-fd', '0']),
+    // stay what they are) while bwrap waits on its stdin; as an ordinary user without
+    // subordinate ids, bwrap maps that user to root itself.
+    ...(mapped ? [] : ['--unshare-user']),
+    ...(shape.rootless ? (mapped ? [] : ['--uid', '0', '--gid', '0']) : ['--userns-block-fd', '0']),
     // Once set up, bwrap waits on its stdin again, before it runs anything in the sandbox.
     '--block-fd',
     '0',
@@ -110,10 +125,28 @@ export class PrebuiltSandbox implements SandboxSlot {
     this.#exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     this.#initPid = new Promise<number>((resolve, reject) => {
       let info = '';
+      let mapping = false;
+      let found = false;
+      const failed = (error: unknown) =>
+        reject(
+          new SnapboxError('SANDBOX_START_FAILED', {
+            message: `Could not map the sandbox's user ids: ${error instanceof Error ? error.message : String(error)}`,
+            cause: error,
+          }),
+        );
       child.stdio[3]?.on('data', (chunk: Buffer) => {
         info += chunk.toString('utf8');
+        const ids = shape.subordinateIds;
+        if (shape.rootless && ids !== undefined && !mapping && info.startsWith('userns\n')) {
+          // The shell waits in its new user namespace (see inMappedUserNamespace).
+          mapping = true;
+          mapSubordinateIds(ids, child.pid as number).then(() => child.stdin?.write('mapped\n'), failed);
+        }
         const pid = /"child-pid":\s*(\d+)/.exec(info)?.[1];
-        if (pid === undefined) return;
+        if (pid === undefined || found) return;
+        found = true;
+        // Known at once, so that a discard (at exit, too) can kill it without waiting.
+        this.#knownInitPid = Number(pid);
         try {
           if (!shape.rootless) {
             writeFileSync(`/proc/${pid}/uid_map`, rootIdMap);
@@ -122,12 +155,7 @@ export class PrebuiltSandbox implements SandboxSlot {
           }
           resolve(Number(pid));
         } catch (error) {
-          reject(
-            new SnapboxError('SANDBOX_START_FAILED', {
-              message: `Could not map the sandbox's user ids: ${String(error)}`,
-              cause: error,
-            }),
-          );
+          failed(error);
         }
       });
       child.stderr?.on('data', (chunk: Buffer) => {
@@ -167,6 +195,7 @@ export class PrebuiltSandbox implements SandboxSlot {
 
   #refd = true;
   #discarded = false;
+  #knownInitPid: number | undefined;
   #completed = false;
 
   get alive(): boolean {
@@ -256,17 +285,18 @@ export class PrebuiltSandbox implements SandboxSlot {
   discard(): void {
     this.#discarded = true;
     this.#agent?.kill();
-    this.process.kill('SIGKILL');
-    this.#initPid.then(
-      (pid) => {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // Gone already.
-        }
-      },
-      () => undefined,
-    );
+    const monitor = this.process.pid;
+    if (monitor !== undefined && this.#knownInitPid === undefined) killWithChildren(monitor);
+    else this.process.kill('SIGKILL');
+    const kill = (pid: number) => {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Gone already.
+      }
+    };
+    if (this.#knownInitPid !== undefined) kill(this.#knownInitPid);
+    else this.#initPid.then(kill, () => undefined);
     for (const stream of [this.process.stdin, this.process.stderr, this.process.stdio[3]]) stream?.destroy();
     this.process.unref();
     // Its cgroup, unless a container took it over (that container removes it).

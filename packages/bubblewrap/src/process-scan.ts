@@ -101,3 +101,93 @@ export function stopAll(namespace: string, init: number): number[] {
 export function continueAll(pids: readonly number[]): void {
   signal(pids, 'SIGCONT');
 }
+
+/**
+ * SIGKILLs sandbox processes of the store at `storeRoot` that lost their bwrap parent while
+ * bwrap was setting them up. bwrap's first child waits (on an eventfd, with no parent-death
+ * signal yet) for its parent to finish the namespaces; when the owner dies in that moment (a
+ * SIGKILL while the pool refills), its relay kills that parent and the child waits forever, in
+ * a pid namespace of its own, holding the store's bind mount. It is recognised by its command
+ * line (bwrap's, naming a folder of this store), by being pid 1 of its own pid namespace (a
+ * sandbox's init, not a monitor), and by a parent that is not the same bwrap: a live sandbox's
+ * init is its monitor's child. A completed sandbox whose monitor and agent are gone but whose
+ * init still waits for a process left inside is ended the same way. Returns the pids killed.
+ */
+export function killOrphanedSandboxes(storeRoot: string): number[] {
+  const killed: number[] = [];
+  const inStore = (arg: string) => arg === storeRoot || arg.startsWith(`${storeRoot}/`);
+  for (const name of readdirSync('/proc')) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    const argv = commandLine(pid);
+    if (argv === undefined || !(argv[0] ?? '').endsWith('bwrap') || !argv.some(inStore)) continue;
+    if (!isNamespaceInit(pid)) continue;
+    const parent = parentOf(pid);
+    const parentArgv = parent === undefined ? undefined : commandLine(parent);
+    if (parentArgv !== undefined && parentArgv.join('\0') === argv.join('\0')) continue;
+    if (isZombie(pid)) continue;
+    try {
+      process.kill(pid, 'SIGKILL');
+      killed.push(pid);
+    } catch {
+      // Gone meanwhile, or not ours.
+    }
+  }
+  return killed;
+}
+
+function commandLine(pid: number): string[] | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return text === '' ? undefined : text.replace(/\0$/, '').split('\0');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether `pid` is pid 1 of a pid namespace below this one (`NSpid:` ends in 1). */
+function isNamespaceInit(pid: number): boolean {
+  try {
+    const line = /^NSpid:\s*(.*)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '';
+    const ids = line.trim().split(/\s+/);
+    return ids.length > 1 && ids.at(-1) === '1';
+  } catch {
+    return false;
+  }
+}
+
+function parentOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * SIGKILLs a bwrap monitor and the children it made: stopped first, so that it makes none
+ * meanwhile. A monitor killed while it sets its sandbox up would leave its first child waiting
+ * for it forever (see {@link killOrphanedSandboxes}); this ends that child with it.
+ */
+export function killWithChildren(pid: number): void {
+  const signal = (target: number, name: NodeJS.Signals) => {
+    try {
+      process.kill(target, name);
+    } catch {
+      // Gone already.
+    }
+  };
+  signal(pid, 'SIGSTOP');
+  let children: number[] = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .split(' ')
+      .filter((entry) => /^\d+$/.test(entry))
+      .map(Number);
+  } catch {
+    // Gone, or the kernel does not list children: the sweeps end what is left.
+  }
+  for (const child of children) signal(child, 'SIGKILL');
+  signal(pid, 'SIGKILL');
+}

@@ -2,8 +2,9 @@ import { writeFileSync } from 'node:fs';
 import { BackendUnavailableError, SnapboxError } from '@snapbox/core';
 import type { CgroupHandle } from './cgroup-driver.js';
 import { helperEnvironment, hostBinary } from './host-binaries.js';
-import { pidNamespaceOf } from './process-scan.js';
+import { killWithChildren, pidNamespaceOf } from './process-scan.js';
 import { type HostChild, type SandboxAgent, spawnHost, startAgent } from './spawner.js';
+import { mapSubordinateIds, type SubordinateIds } from './subordinate-ids.js';
 import { syscallNumbers } from './syscall-numbers.js';
 
 /** How to build one container's sandbox. */
@@ -21,13 +22,19 @@ export interface SandboxSpec {
   network: 'none' | 'default';
   /** `cgroup.procs` files the sandbox joins before anything in it runs. */
   cgroupProcs: readonly string[];
-  /** True when this process is not root (a single-uid user namespace). */
+  /** True when this process is not root. */
   rootless: boolean;
   /**
    * How the sandbox's agent confines commands (confinement.ts), or undefined for no confinement.
    * Confined sandboxes always have an agent (the spawn relay is required).
    */
   confinement: string | undefined;
+  /**
+   * Rootless with subordinate ids: the sandbox maps container root to this user and 1.. to the
+   * range (written by newuidmap/newgidmap while it waits). Without, a rootless sandbox maps this
+   * user alone.
+   */
+  subordinateIds?: SubordinateIds | undefined;
 }
 
 /** A running sandbox. */
@@ -53,12 +60,13 @@ export interface Sandbox {
   idleProcesses(inCgroup: boolean): number;
 }
 
-// The user namespace: as an ordinary user, that user becomes root and nobody else exists
-// (unshare maps it). As root, the first 65536 ids are identity-mapped, so the image's owners stay
-// what they are; unshare would hand such a map to newuidmap, which refuses it without an
-// /etc/subuid entry, so this process writes the map itself while the shell waits (see below).
-function userNamespaceArgs(rootless: boolean): string[] {
-  return rootless ? ['--user', '--map-root-user'] : ['--user'];
+// The user namespace: as an ordinary user without subordinate ids, that user becomes root and
+// nobody else exists (unshare maps it). As root, the first 65536 ids are identity-mapped, so the
+// image's owners stay what they are; unshare would hand such a map to newuidmap, which refuses it
+// without an /etc/subuid entry, so this process writes the map itself while the shell waits (see
+// below); an ordinary user's subordinate range is written the same way, through newuidmap.
+function userNamespaceArgs(shape: SandboxShape): string[] {
+  return shape.rootless && shape.subordinateIds === undefined ? ['--user', '--map-root-user'] : ['--user'];
 }
 
 /** The id map written for root: the first 65536 ids, identity-mapped. */
@@ -86,13 +94,13 @@ export function overlayOptions(spec: Pick<SandboxSpec, 'lowerdirs' | 'upper' | '
 const keepAlive = 'echo ready; while :; do sleep 3600; done';
 
 /** What a sandbox is before it knows its container: its namespaces and network. */
-export type SandboxShape = Pick<SandboxSpec, 'network' | 'rootless' | 'confinement'>;
+export type SandboxShape = Pick<SandboxSpec, 'network' | 'rootless' | 'confinement' | 'subordinateIds'>;
 
 /** The full argv that starts a sandbox of `shape` (exported for the tests and the README). */
 export function sandboxArgv(shape: SandboxShape): string[] {
   return [
     hostBinary('unshare'),
-    ...userNamespaceArgs(shape.rootless),
+    ...userNamespaceArgs(shape),
     '--mount',
     '--propagation',
     'private',
@@ -183,16 +191,19 @@ export class PendingSandbox implements SandboxSlot {
         this.#out += chunk.toString('utf8');
         if (!mapped && this.#out.includes('namespaces')) {
           mapped = true;
-          try {
-            if (!shape.rootless) writeIdMaps(child.pid as number);
-            resolve();
-          } catch (error) {
+          const failed = (error: unknown) =>
             reject(
               new SnapboxError('SANDBOX_START_FAILED', {
-                message: `Could not map the sandbox's user ids: ${String(error)}`,
+                message: `Could not map the sandbox's user ids: ${error instanceof Error ? error.message : String(error)}`,
                 cause: error,
               }),
             );
+          try {
+            if (!shape.rootless) writeIdMaps(child.pid as number);
+            if (shape.subordinateIds === undefined) resolve();
+            else mapSubordinateIds(shape.subordinateIds, child.pid as number).then(resolve, failed);
+          } catch (error) {
+            failed(error);
           }
         }
         this.#onOutput();
@@ -349,7 +360,9 @@ export class PendingSandbox implements SandboxSlot {
   /** Kills the process (a pooled sandbox nobody took, or a failed start). */
   discard(): void {
     this.#agent?.kill();
-    this.process.kill('SIGKILL');
+    const pid = this.process.pid;
+    if (pid !== undefined && this.alive) killWithChildren(pid);
+    else this.process.kill('SIGKILL');
     for (const stream of this.#streams()) stream.destroy();
     this.process.unref();
   }

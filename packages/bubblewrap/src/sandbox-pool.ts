@@ -3,6 +3,7 @@ import type { CgroupDriver } from './cgroup-driver.js';
 import { PrebuiltSandbox, prebuiltSupported } from './prebuilt-sandbox.js';
 import { PendingSandbox, type SandboxShape, type SandboxSlot } from './sandbox-launch.js';
 import { randomId, sessionPrefix } from './store-layout.js';
+import type { SubordinateIds } from './subordinate-ids.js';
 
 /**
  * Sandboxes started ahead of their containers. Where the spawn relay can place a root filesystem
@@ -28,6 +29,8 @@ export class SandboxPool {
     rootless: boolean;
     /** How the sandboxes' agents confine commands (confinement.ts); undefined: not at all. */
     confinement: string | undefined;
+    /** An ordinary user's subordinate ids, which its sandboxes map (see sandbox-launch.ts). */
+    subordinateIds: SubordinateIds | undefined;
     storeRoot: string;
     /** The cgroup driver, when cgroups are usable: a pre-built sandbox is made in its own cgroup. */
     cgroups: () => CgroupDriver | undefined;
@@ -38,7 +41,12 @@ export class SandboxPool {
     hold: () => () => void;
   }) {
     this.#size = options.size;
-    this.#shape = { network: options.network, rootless: options.rootless, confinement: options.confinement };
+    this.#shape = {
+      network: options.network,
+      rootless: options.rootless,
+      confinement: options.confinement,
+      subordinateIds: options.subordinateIds,
+    };
     this.#storeRoot = options.storeRoot;
     this.#cgroups = options.cgroups;
     this.#hold = options.hold;

@@ -1,9 +1,12 @@
 import { describeContainerConformance } from '@snapbox/conformance';
 import { detectCgroups } from '../cgroup-driver.js';
 import { type BubblewrapContainer, createBubblewrapFactory } from '../index.js';
+import { detectIdMapping } from '../subordinate-ids.js';
 import { testStateDir } from '../test-support/fixtures.js';
 
-// Run by ../rootless.test.ts as an ordinary user; the image is a root filesystem tarball.
+// Run by ../rootless.test.ts as an ordinary user; the image is a root filesystem tarball. Twice:
+// as a user with a subordinate id range (then `user` works as it does as root), and as one
+// without (then `user` is refused, with what is missing).
 const image = process.env.SNAPBOX_ROOTLESS_IMAGE ?? '';
 if (process.getuid?.() === 0 || image === '') {
   throw new Error(
@@ -14,15 +17,16 @@ if (process.getuid?.() === 0 || image === '') {
 // A process limit needs a cgroup of this user's own (cgroup v2 with a delegated user service);
 // where the machine gives none (cgroup v1 here), resources.pids must be refused, with this reason.
 const noCgroups = detectCgroups({ rootless: true }).reason;
+const mapping = detectIdMapping();
 
 describeContainerConformance({
-  name: 'bubblewrap (rootless)',
+  name: `bubblewrap (rootless, ${mapping.kind === 'range' ? 'subordinate ids' : 'single uid'})`,
   factory: createBubblewrapFactory({ stateDir: testStateDir('rootless-conformance') }),
   image,
   unsupported: {
     fromDockerfile: 'the test user has no access to the Docker engine, which builds the image',
     ...(noCgroups === undefined ? {} : { pids: `limits need cgroups, and ${noCgroups}` }),
-    user: "a rootless sandbox's user namespace maps only this user's own uid (no subordinate uid range through newuidmap), so no other uid exists inside",
+    ...(mapping.kind === 'single' ? { user: mapping.missing } : {}),
   },
   probeResource: async (container, resource) => {
     const limits = (container as BubblewrapContainer).limits();

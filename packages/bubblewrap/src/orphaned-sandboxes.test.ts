@@ -1,0 +1,104 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { killOrphanedSandboxes } from './process-scan.js';
+
+/**
+ * The sweep that ends a sandbox's init left waiting by a bwrap parent that died while it set the
+ * sandbox up (the owner SIGKILLed during a pool refill). The real case is in the rootless SIGKILL
+ * tests, where it happens by timing; here a stand-in makes it certain: `bash` under bwrap's name,
+ * with the store among its arguments, as pid 1 of a new pid namespace whose parent is `unshare`
+ * (not the same bwrap). A real bwrap sandbox binding the store (a monitor and its init) must be
+ * left alone, as must a stand-in of another store.
+ */
+const store = mkdtempSync(join(tmpdir(), 'snapbox-bwrap-orphans-'));
+const other = mkdtempSync(join(tmpdir(), 'snapbox-bwrap-orphans-other-'));
+const started: ChildProcess[] = [];
+
+afterAll(() => {
+  for (const child of started) child.kill('SIGKILL');
+  rmSync(store, { recursive: true, force: true });
+  rmSync(other, { recursive: true, force: true });
+});
+
+function run(argv: string[]): ChildProcess {
+  const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['pipe', 'ignore', 'ignore'] });
+  started.push(child);
+  return child;
+}
+
+/** A stand-in init: pid 1 of its own pid namespace, named bwrap, binding `root`. */
+function orphanedInit(root: string): ChildProcess {
+  return run([
+    'unshare',
+    '--pid',
+    '--fork',
+    '--',
+    'bash',
+    '-c',
+    'exec -a /usr/bin/bwrap bash -c "read -r line" bash --bind "$0" /.snapbox-store',
+    root,
+  ]);
+}
+
+/** Pids whose command line is bwrap's and names `root`. */
+function bwrapsOf(root: string): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((name) => {
+      try {
+        const argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+        return (argv[0] ?? '').endsWith('bwrap') && argv.includes(root);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number)
+    .sort();
+}
+
+async function until(check: () => boolean): Promise<void> {
+  for (let waited = 0; !check() && waited < 5000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+}
+
+describe('orphaned sandboxes', () => {
+  it("kills a store's sandbox init whose parent is not its bwrap, and nothing else", async () => {
+    // A live sandbox: bwrap's monitor and, in a new pid namespace, its init (which runs sleep).
+    const live = run([
+      'bwrap',
+      '--unshare-pid',
+      '--die-with-parent',
+      '--ro-bind',
+      '/',
+      '/',
+      '--tmpfs',
+      '/tmp',
+      '--bind',
+      store,
+      '/tmp/store',
+      '--',
+      'sleep',
+      '100',
+    ]);
+    await until(() => bwrapsOf(store).length === 2);
+    const liveOnes = bwrapsOf(store);
+    expect(liveOnes, 'the live sandbox has a monitor and an init').toHaveLength(2);
+    expect(liveOnes).toContain(live.pid);
+
+    orphanedInit(store);
+    orphanedInit(other);
+    await until(() => bwrapsOf(store).length === 3 && bwrapsOf(other).length === 1);
+    const orphan = bwrapsOf(store).filter((pid) => !liveOnes.includes(pid));
+    expect(orphan).toHaveLength(1);
+    const elsewhere = bwrapsOf(other);
+    expect(elsewhere).toHaveLength(1);
+
+    expect(killOrphanedSandboxes(store)).toEqual(orphan);
+    await until(() => bwrapsOf(store).length === 2);
+    expect(bwrapsOf(store)).toEqual(liveOnes);
+    expect(bwrapsOf(other)).toEqual(elsewhere);
+    expect(killOrphanedSandboxes(store)).toEqual([]);
+  });
+});
