@@ -405,7 +405,7 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
           name,
           group ?? '',
         ],
-        env: this.#baseEnv(),
+        env: this.#baseEnv(undefined),
         workdir: '/',
         options: {},
         display: `look up user ${user}`,
@@ -426,7 +426,31 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
         message: `The image's user ${user} does not exist in its /etc/passwd.`,
       });
     }
+    await this.#lookUpHome(uid);
     return [uid, gid ?? uid];
+  }
+
+  /** Home folders by uid, from the image's /etc/passwd (`/` for a uid it lacks): HOME, as Docker sets it. */
+  readonly #homes = new Map<number, string>();
+
+  async #lookUpHome(uid: number): Promise<void> {
+    if (this.#homes.has(uid)) return;
+    const found = await runExec({
+      target: { ...this.#target(), user: undefined },
+      argv: [
+        '/bin/sh',
+        '-c',
+        'while IFS=: read -r n _ u _ _ h _ || [ -n "$n" ]; do [ "$u" = "$1" ] && { printf %s "$h"; exit 0; }; done < /etc/passwd',
+        'sh',
+        String(uid),
+      ],
+      env: this.#baseEnv(undefined),
+      workdir: '/',
+      options: {},
+      display: `look up the home of uid ${uid}`,
+      track: () => undefined,
+    });
+    this.#homes.set(uid, found.stdout === '' ? '/' : found.stdout);
   }
 
   #target(): ExecTarget {
@@ -458,14 +482,15 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
     return resolved;
   }
 
-  #baseEnv(): Record<string, string> {
+  /** The image's environment, with HOSTNAME and the HOME of `user` (root by default) unless it sets them. */
+  #baseEnv(user: readonly [number, number] | undefined): Record<string, string> {
     const env: Record<string, string> = {};
     for (const entry of this.#image?.config.env ?? []) {
       const at = entry.indexOf('=');
       if (at > 0) env[entry.slice(0, at)] = entry.slice(at + 1);
     }
     env.HOSTNAME ??= (this.#options.name ?? `snapbox-${this.#id}`).slice(0, 63);
-    env.HOME ??= this.#user === undefined ? '/root' : '/';
+    env.HOME ??= user === undefined ? '/root' : (this.#homes.get(user[0]) ?? '/');
     return env;
   }
 
@@ -581,7 +606,7 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
     const result = await runExec({
       target: this.#targetAs(user),
       argv,
-      env: { ...this.#baseEnv(), ...this.#env, ...options.env },
+      env: { ...this.#baseEnv(user), ...this.#env, ...options.env },
       workdir: options.workdir ?? this.#options.defaultWorkdir ?? (this.#image?.config.workdir || '/'),
       options,
       display: typeof command === 'string' ? command : JSON.stringify(command),
@@ -630,7 +655,12 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
    * Docker backend's archive uploads do) and give what they create to the container's user.
    */
   #helper(): TransferHelper {
-    return { target: this.#targetAs(undefined), env: this.#baseEnv(), container: this.name, owner: this.#user };
+    return {
+      target: this.#targetAs(undefined),
+      env: this.#baseEnv(undefined),
+      container: this.name,
+      owner: this.#user,
+    };
   }
 
   async uploadFiles(files: readonly FileTransfer[]): Promise<void> {

@@ -1,11 +1,11 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError } from '@snapbox/core';
 import { describe, expect, it } from 'vitest';
 import type { BubblewrapContainer } from './bubblewrap-container.js';
 import { createBubblewrapFactory } from './index.js';
-import { startsContainers, testStateDir, tinyImage } from './test-support/fixtures.js';
+import { debianImage, startsContainers, testStateDir, tinyImage } from './test-support/fixtures.js';
 
 // What the conformance suite does not pin down about the bubblewrap backend's own choices:
 // each container's network against its factory's, the port relay's lifetime, and who owns
@@ -148,6 +148,20 @@ describe('ports', () => {
 });
 
 describe('user', () => {
+  it("sets HOME as Docker does, from the image's /etc/passwd for whoever runs the command", async () => {
+    const box = await started(noneFactory.fromImage({ image: debianImage, user: 'nobody' }));
+    expect((await box.exec('printf %s "$HOME"')).stdout).toBe('/nonexistent');
+    for (const user of ['root', 'daemon', 'nobody', '1234']) {
+      const inside = (await box.exec('printf %s "$HOME"', { user })).stdout;
+      const docker = execFileSync(
+        'docker',
+        ['run', '--rm', '--network', 'none', '--user', user, debianImage, 'sh', '-c', 'printf %s "$HOME"'],
+        { encoding: 'utf8' },
+      );
+      expect(inside, `HOME of ${user}`).toBe(docker);
+    }
+  });
+
   it('takes a name from the image, and refuses one it lacks with InvalidArgumentError', async () => {
     const box = await started(noneFactory.fromImage({ image: tinyImage, user: 'nobody' }));
     expect((await box.exec('id -u; id -g')).stdout).toBe('65534\n65534\n');

@@ -6,7 +6,9 @@ import { createBubblewrapFactory } from '@snapbox/bubblewrap';
 import { currentSession } from '@snapbox/core';
 
 const [stateDir, image, mode] = process.argv.slice(2);
-const factory = createBubblewrapFactory({ stateDir, watchdog: mode === 'watchdog' });
+// Without the spawn relay (SNAPBOX_BWRAP_SPAWNER=node) commands cannot be confined.
+const security = process.env.SNAPBOX_BWRAP_SPAWNER === 'node' ? 'unconfined' : 'default';
+const factory = createBubblewrapFactory({ stateDir, watchdog: mode === 'watchdog', security });
 const box = factory.fromImage({ image, user: '1234:2345' });
 await box.start();
 const wrote = await box.exec('mkdir -m 700 /tmp/private && (umask 077 && echo secret > /tmp/private/file)');
