@@ -1,15 +1,21 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { CgroupV2Driver, detectCgroups } from './cgroup-driver.js';
 
 /**
  * cgroup v2 cannot be mounted on this (v1) machine, so the v2 driver is checked against a fake
  * cgroupfs folder: what it writes where. The v1 driver runs for real in resource-limits.test.ts.
  */
+const fakes: string[] = [];
+afterAll(() => {
+  for (const root of fakes) rmSync(root, { recursive: true, force: true });
+});
+
 function fakeUnified(): string {
   const root = mkdtempSync(join(tmpdir(), 'snapbox-fake-cgroup2-'));
+  fakes.push(root);
   writeFileSync(join(root, 'cgroup.controllers'), 'cpuset cpu io memory hugetlb pids rdma misc\n');
   writeFileSync(join(root, 'cgroup.subtree_control'), '');
   mkdirSync(join(root, 'snapbox-bubblewrap'));

@@ -114,8 +114,10 @@ describe('nothing leaks when the owner process ends', { timeout: 60_000 }, () =>
   afterAll(() => {
     // A child left running by a failed test would keep its sandboxes: end it (its exit cleanup runs).
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    expect(sandboxSleepers(sessions)).toEqual([]);
+    const sleepers = sandboxSleepers(sessions);
+    // Removed first, so that a failed check leaves no folder behind either.
     for (const made of dirs) rmSync(made, { recursive: true, force: true });
+    expect(sleepers).toEqual([]);
   });
 
   for (const ending of ['normal', 'exit', 'uncaught']) {
