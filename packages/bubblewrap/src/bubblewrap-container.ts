@@ -395,22 +395,11 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
     let uid = numeric(name);
     let gid = numeric(group);
     if (uid === undefined || (gid === undefined && group !== undefined) || gid === undefined) {
-      const lookup = await runExec({
-        target: { ...this.#target(), user: undefined },
-        argv: [
-          '/bin/sh',
-          '-c',
-          'id -u "$1"; id -g "$1"; [ -n "$2" ] && getent group "$2" | cut -d: -f3',
-          'sh',
-          name,
-          group ?? '',
-        ],
-        env: this.#baseEnv(undefined),
-        workdir: '/',
-        options: {},
-        display: `look up user ${user}`,
-        track: () => undefined,
-      });
+      const lookup = await this.#lookUp(
+        'id -u "$1"; id -g "$1"; [ -n "$2" ] && getent group "$2" | cut -d: -f3',
+        [name, group ?? ''],
+        `look up user ${user}`,
+      );
       const [foundUid, foundGid, foundGroup] = lookup.stdout.split('\n');
       uid ??= numeric(foundUid);
       gid ??= numeric(group === undefined ? foundGid : foundGroup);
@@ -435,22 +424,25 @@ export class BubblewrapContainer extends BaseContainer implements SnapshotableCo
 
   async #lookUpHome(uid: number): Promise<void> {
     if (this.#homes.has(uid)) return;
-    const found = await runExec({
+    const found = await this.#lookUp(
+      'while IFS=: read -r n _ u _ _ h _ || [ -n "$n" ]; do [ "$u" = "$1" ] && { printf %s "$h"; exit 0; }; done < /etc/passwd',
+      [String(uid)],
+      `look up the home of uid ${uid}`,
+    );
+    this.#homes.set(uid, found.stdout === '' ? '/' : found.stdout);
+  }
+
+  /** Runs one of the backend's own lookups (a shell `script` with `args`) as root in the sandbox. */
+  #lookUp(script: string, args: readonly string[], display: string): Promise<ExecResult> {
+    return runExec({
       target: { ...this.#target(), user: undefined },
-      argv: [
-        '/bin/sh',
-        '-c',
-        'while IFS=: read -r n _ u _ _ h _ || [ -n "$n" ]; do [ "$u" = "$1" ] && { printf %s "$h"; exit 0; }; done < /etc/passwd',
-        'sh',
-        String(uid),
-      ],
+      argv: ['/bin/sh', '-c', script, 'sh', ...args],
       env: this.#baseEnv(undefined),
       workdir: '/',
       options: {},
-      display: `look up the home of uid ${uid}`,
+      display,
       track: () => undefined,
     });
-    this.#homes.set(uid, found.stdout === '' ? '/' : found.stdout);
   }
 
   #target(): ExecTarget {
