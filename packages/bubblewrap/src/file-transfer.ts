@@ -38,6 +38,9 @@ export interface TransferHelper {
 
 type Helper = TransferHelper;
 
+/** How long after a transfer's process exits the ends of its pipes may take to arrive. */
+const pipeEndGraceMs = 5_000;
+
 const ownerArg = (helper: Helper) => (helper.owner === undefined ? '' : `${helper.owner[0]}:${helper.owner[1]}`);
 
 /** Creates `dir` and its missing parents, giving what it creates to the helper's owner. */
@@ -71,8 +74,23 @@ function run(
   if (stdin !== undefined && child.stdin !== null) streams.push(pipeline(stdin, child.stdin).catch(() => undefined));
   if (stdout !== undefined && child.stdout !== null) streams.push(pipeline(child.stdout, stdout));
   const exited = new Promise<number>((resolveExit, reject) => {
+    let grace: NodeJS.Timeout | undefined;
+    const done = (code: number) => {
+      clearTimeout(grace);
+      resolveExit(code);
+    };
     child.once('error', reject);
-    child.once('close', (code, signal) => resolveExit(code ?? (signal === null ? 1 : 137)));
+    child.once('exit', (code, signal) => {
+      // The ends of its pipes follow its exit at once (nothing else holds them). One that does not
+      // arrive within the grace must not hang the transfer: the pipes are dropped (a download
+      // then fails; an upload's stderr is only its message).
+      grace = setTimeout(() => {
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+        done(code ?? (signal === null ? 1 : 137));
+      }, pipeEndGraceMs);
+    });
+    child.once('close', (code, signal) => done(code ?? (signal === null ? 1 : 137)));
   });
   return Promise.all([exited, ...streams]).then(([code]) => ({
     code: code as number,
