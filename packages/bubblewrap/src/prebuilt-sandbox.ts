@@ -5,6 +5,7 @@ import { helperEnvironment, hostBinary } from './host-binaries.js';
 import { killWithChildren, pidNamespaceOf } from './process-scan.js';
 import {
   exitFailure,
+  idMapFailure,
   overlayOptions,
   rootIdMap,
   type Sandbox,
@@ -127,13 +128,7 @@ export class PrebuiltSandbox implements SandboxSlot {
       let info = '';
       let mapping = false;
       let found = false;
-      const failed = (error: unknown) =>
-        reject(
-          new SnapboxError('SANDBOX_START_FAILED', {
-            message: `Could not map the sandbox's user ids: ${error instanceof Error ? error.message : String(error)}`,
-            cause: error,
-          }),
-        );
+      const failed = (error: unknown) => reject(idMapFailure(error));
       child.stdio[3]?.on('data', (chunk: Buffer) => {
         info += chunk.toString('utf8');
         const ids = shape.subordinateIds;

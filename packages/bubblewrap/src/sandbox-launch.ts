@@ -151,6 +151,14 @@ export interface SandboxSlot {
   discard(): void;
 }
 
+/** The error for a sandbox whose user namespace could not be given its id maps. */
+export function idMapFailure(error: unknown): SnapboxError {
+  return new SnapboxError('SANDBOX_START_FAILED', {
+    message: `Could not map the sandbox's user ids: ${error instanceof Error ? error.message : String(error)}`,
+    cause: error,
+  });
+}
+
 /** The error for a sandbox helper that could not be started at all. */
 export function startFailure(program: string, error: NodeJS.ErrnoException): Error {
   return new BackendUnavailableError({
@@ -191,13 +199,7 @@ export class PendingSandbox implements SandboxSlot {
         this.#out += chunk.toString('utf8');
         if (!mapped && this.#out.includes('namespaces')) {
           mapped = true;
-          const failed = (error: unknown) =>
-            reject(
-              new SnapboxError('SANDBOX_START_FAILED', {
-                message: `Could not map the sandbox's user ids: ${error instanceof Error ? error.message : String(error)}`,
-                cause: error,
-              }),
-            );
+          const failed = (error: unknown) => reject(idMapFailure(error));
           try {
             if (!shape.rootless) writeIdMaps(child.pid as number);
             if (shape.subordinateIds === undefined) resolve();
