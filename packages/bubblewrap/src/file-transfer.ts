@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { type FileTransfer, InvalidArgumentError, RemotePathNotFoundError, SnapboxError } from '@snapbox/core';
 import { agentFor, type ExecTarget, nsenterArgv } from './exec-runner.js';
-import { spawnDirect } from './spawner.js';
+import { spawnDirect, trace } from './spawner.js';
 import { randomId } from './store-layout.js';
 
 /**
@@ -85,6 +85,7 @@ function run(
       // arrive within the grace must not hang the transfer: the pipes are dropped (a download
       // then fails; an upload's stderr is only its message).
       grace = setTimeout(() => {
+        trace(`file transfer: pipe ends missing ${pipeEndGraceMs} ms after exit (${argv.slice(3, 5).join(' ')})`);
         child.stdout?.destroy();
         child.stderr?.destroy();
         done(code ?? (signal === null ? 1 : 137));

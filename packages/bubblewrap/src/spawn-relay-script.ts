@@ -45,6 +45,7 @@ use warnings;
 use POSIX ();
 use Fcntl qw(F_GETFL F_SETFL F_DUPFD O_NONBLOCK);
 use Errno qw(EAGAIN EINTR EINVAL);
+use Time::HiRes ();
 
 $SIG{PIPE} = 'IGNORE';
 # With a handler (not the default), select is interrupted when a child exits; pidfds (below)
@@ -64,11 +65,16 @@ my $node_gone = 0;
 my $out_cap = 4 * 1024 * 1024;
 # Output is read in pieces small enough that a frame stays under 4 KiB.
 my $piece = 4000;
+# SNAPBOX_BWRAP_RELAY_TRACE (a file): every frame in and out and every pipe event, for debugging.
+my $trace;
+if (length($ENV{SNAPBOX_BWRAP_RELAY_TRACE} // '')) { open($trace, '>>', $ENV{SNAPBOX_BWRAP_RELAY_TRACE}) or undef $trace; }
+sub trace { return unless $trace; my $line = sprintf("%.6f %d%s %s\n", Time::HiRes::time(), $$, $agent ? 'a' : 'r', join(' ', @_)); syswrite($trace, $line); }
 
 sub emit {
   my ($type, $id, $a, $data) = @_;
   $data = '' unless defined $data;
   my $frame = "$type $id $a " . length($data) . "\n" . $data;
+  trace('emit', $type, $id, $a, length($data)) if $trace;
   push @to_node, $frame;
   $to_node_bytes += length($frame);
 }
@@ -234,7 +240,7 @@ sub start_child {
     POSIX::close($_) for @high;
     # A built-in runs on in this copy of the relay: it must not hold other children's pipes (nor
     # its started-pipe: it has started).
-    close_extra_fds() if $builtin;
+    close_extra_fds($trace ? fileno($trace) : ()) if $builtin;
     for my $file (@$cgroups) {
       my $ok = open(my $procs, '>', $file);
       $ok = syswrite($procs, "$$") if $ok;
@@ -286,7 +292,7 @@ sub start_child {
   }
 }
 
-sub close_out { my ($kid, $fd) = @_; my $fh = delete $kid->{out}{$fd}; close($fh) if $fh; }
+sub close_out { my ($kid, $fd) = @_; my $fh = delete $kid->{out}{$fd}; trace('close_out', $fd, $fh ? 'open' : 'none') if $trace; close($fh) if $fh; }
 # Bytes still queued for a closed stdin are acknowledged as dropped, so their writer goes on.
 sub close_in {
   my ($kid, $id) = @_;
@@ -310,6 +316,7 @@ sub settle {
 sub handle_frame {
   my $frame = shift;
   my ($type, $id, @rest) = split /\0/, $frame, -1;
+  trace('got', $type, $id, $type eq 'W' ? length($frame) : $type eq 'R' ? () : @rest) if $trace;
   if ($type eq 'R') {
     my ($stdio, $cwd, $user, $n_env) = splice(@rest, 0, 4);
     my @env = splice(@rest, 0, 2 * $n_env);
@@ -354,6 +361,7 @@ sub reap_children {
     next unless defined $id && $kids{$id};
     POSIX::close(delete $kids{$id}{pidfd}) if defined $kids{$id}{pidfd};
     $kids{$id}{status} = $?;
+    trace('reaped', $id, $pid, $?) if $trace;
     settle($id);
   }
 }

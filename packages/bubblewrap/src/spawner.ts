@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { readlinkSync } from 'node:fs';
+import { appendFileSync, readlinkSync } from 'node:fs';
 import { constants } from 'node:os';
 import { Readable, Writable } from 'node:stream';
 import { SnapboxError } from '@snapbox/core';
@@ -138,6 +138,7 @@ class SpawnRelay {
     const env = Object.entries(request.env).filter((entry): entry is [string, string] => entry[1] !== undefined);
     const stdio = stdioCodes ?? request.stdio.map((kind) => (kind === 'pipe' ? 'p' : 'i')).join('');
     const cgroups = request.cgroupProcs ?? [];
+    if (relayTrace !== undefined) trace(`> R ${id} ${stdio} ${request.argv.slice(0, 4).join(' ')}`);
     route(
       frame([
         'R',
@@ -189,7 +190,10 @@ class SpawnRelay {
     // Only PATH: the relay's environment is not its children's (each request carries theirs).
     const relayProcess = spawn(this.#perl, ['-e', spawnRelayScript], {
       stdio: ['pipe', 'pipe', 'pipe'],
-      env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
+      env: {
+        PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+        ...(relayTrace === undefined ? {} : { SNAPBOX_BWRAP_RELAY_TRACE: relayTrace }),
+      },
     });
     this.#process = relayProcess;
     this.#pending = Buffer.alloc(0);
@@ -223,6 +227,7 @@ class SpawnRelay {
       const data = buffer.subarray(newline + 1, newline + 1 + length);
       buffer = buffer.subarray(newline + 1 + length);
       const child = this.#children.get(Number(header[1]));
+      if (relayTrace !== undefined) trace(`< ${header.join(' ')}${child === undefined ? ' (unknown id)' : ''}`);
       if (child === undefined) continue;
       const a = header[2] as string;
       switch (header[0]) {
@@ -248,6 +253,18 @@ class SpawnRelay {
 }
 
 const nul = Buffer.from([0]);
+
+/**
+ * `SNAPBOX_BWRAP_RELAY_TRACE=<file>`: this process, the relay and the agents append every frame
+ * and pipe event to the file (for debugging the relay; slow).
+ */
+const relayTrace = process.env.SNAPBOX_BWRAP_RELAY_TRACE || undefined;
+
+/** Appends a line to the relay trace, when there is one. */
+export function trace(line: string): void {
+  if (relayTrace === undefined) return;
+  appendFileSync(relayTrace, `${(performance.timeOrigin + performance.now()) / 1000} ${process.pid}n ${line}\n`);
+}
 
 /** How many bytes of a process's stdin may wait in the relay (see `A` frames). */
 const stdinWindow = 1024 * 1024;
@@ -604,6 +621,10 @@ export class RelayedChild extends EventEmitter implements HostChild {
   }
 
   #send(type: string, ...rest: (string | Buffer)[]): void {
+    if (relayTrace !== undefined)
+      trace(
+        `> ${type} ${this.#id} ${rest.map((part) => (typeof part === 'string' ? part : `<${part.length} bytes>`)).join(' ')}${this.#gone ? ' (dropped)' : ''}`,
+      );
     if (!this.#gone) this.#route(frame([type, String(this.#id), ...rest]));
   }
 

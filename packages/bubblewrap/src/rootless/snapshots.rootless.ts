@@ -19,8 +19,12 @@ describe('rootless snapshots (no freezer cgroup: the sandbox is stopped with sig
         const snapshots: string[] = [];
         for (let generation = 0; generation < 3; generation++) {
           const token = `${worker}-${generation}-${Math.random()}`;
-          // A background writer runs through the snapshot: it must be paused, not break it.
-          await container.exec(`echo ${token} > /tmp/token; (while :; do date >> /tmp/noise; done) >/dev/null 2>&1 &`);
+          // A background writer runs through the snapshot: it must be paused, not break it. It rests
+          // 10 ms between writes: 16 writers that never rest would share 2 cores with the rest of
+          // CI and turn this test into a measure of the machine's load.
+          await container.exec(
+            `echo ${token} > /tmp/token; (while :; do date >> /tmp/noise; sleep 0.01; done) >/dev/null 2>&1 &`,
+          );
           const snapshot = await container.snapshot();
           snapshots.push(snapshot);
           const restored = container.fromSnapshot(snapshot);
