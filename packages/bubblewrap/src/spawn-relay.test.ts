@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { SnapboxError } from '@snapbox/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createBubblewrapFactory } from './index.js';
@@ -9,6 +10,8 @@ import { prebuiltSupported } from './prebuilt-sandbox.js';
 import { spawnerKind, spawnHost } from './spawner.js';
 import { syscallNumbers } from './syscall-numbers.js';
 import { testStateDir, tinyImage } from './test-support/fixtures.js';
+
+const traceChild = fileURLToPath(new URL('./test-support/trace-child.mjs', import.meta.url));
 
 /**
  * The spawn relay (spawn-relay-script.ts) makes raw syscalls by number: a wrong number would
@@ -142,6 +145,36 @@ describe('the relay under a slow reader', () => {
     stdout.resume();
     await new Promise((resolve) => child.once('close', resolve));
     expect(received).toBe(size);
+  });
+});
+
+describe('the relay trace (SNAPBOX_BWRAP_RELAY_TRACE)', () => {
+  it('records the frames of this process, the relay and the agent for a command and an upload', async () => {
+    const stateDir = testStateDir('relay-trace');
+    const traceFile = join(stateDir, 'trace.log');
+    mkdirSync(stateDir, { recursive: true });
+    try {
+      execFileSync(process.execPath, [traceChild, stateDir, tinyImage], {
+        env: { ...process.env, SNAPBOX_BWRAP_RELAY_TRACE: traceFile },
+        stdio: ['ignore', 'ignore', 'pipe'],
+        timeout: 60_000,
+      });
+      const lines = readFileSync(traceFile, 'utf8').trim().split('\n');
+      // `<time> <pid><n|r|a> <event>`: the three kinds of writer, each with its own events.
+      const events = (kind: string) =>
+        lines.filter((line) => line.split(' ')[1]?.endsWith(kind)).map((line) => line.split(' ').slice(2).join(' '));
+      const upload = events('n').find((line) => /^> R \d+ pip \/bin\/sh -c .* snapbox-upload$/.test(line));
+      expect(upload, 'the upload was sent').toBeDefined();
+      const id = (upload as string).split(' ')[2];
+      // Its stdin went as data and was closed; the agent ran it, closed its stderr, and reported it.
+      expect(events('n')).toContain(`> C ${id} `);
+      expect(events('a')).toEqual(expect.arrayContaining([`got R ${id}`, 'close_out 2 open', `emit X ${id} 0 0`]));
+      expect(events('n')).toEqual(expect.arrayContaining([`< X ${id} 0 0`, `< O ${id} 2 0`]));
+      // The relay started the sandbox and the agent.
+      expect(events('r').some((line) => /^emit S \d+ \d+ 0$/.test(line))).toBe(true);
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
   });
 });
 
