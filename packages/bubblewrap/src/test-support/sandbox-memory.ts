@@ -11,18 +11,21 @@ function pss(pid: number): number {
 
 /**
  * Proportional set size (shared pages split between their users) of every process of the given
- * sandboxes: the bwrap monitor on the host side plus everything in each sandbox's pid namespace.
+ * sandboxes: the processes outside the sandbox's pid namespace that hold it (the bwrap monitor,
+ * and the agent, which runs commands from the host's pid namespace) plus everything in it.
  */
-export function sandboxMemoryBytes(sandboxes: readonly { monitorPid: number; pidNamespace: string }[]): number {
+export function sandboxMemoryBytes(sandboxes: readonly { holders: readonly number[]; pidNamespace: string }[]): number {
   const namespaces = new Set(sandboxes.map((sandbox) => sandbox.pidNamespace));
-  let total = sandboxes.reduce((sum, sandbox) => sum + pss(sandbox.monitorPid), 0);
+  const pids = new Set(sandboxes.flatMap((sandbox) => sandbox.holders));
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
-      if (namespaces.has(readlinkSync(`/proc/${name}/ns/pid`))) total += pss(Number(name));
+      if (namespaces.has(readlinkSync(`/proc/${name}/ns/pid`))) pids.add(Number(name));
     } catch {
       // Gone.
     }
   }
+  let total = 0;
+  for (const pid of pids) total += pss(pid);
   return total;
 }
