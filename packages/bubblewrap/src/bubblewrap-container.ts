@@ -38,7 +38,7 @@ import {
   removeCgroupDirsSync,
   sleepSync,
 } from './cgroup-driver.js';
-import { isGoneOrZombie, removeContainer, removeContainerSync } from './cleanup.js';
+import { removeContainer, removeContainerSync } from './cleanup.js';
 import { buildDockerfile } from './dockerfile-build.js';
 import { type ExecTarget, runExec } from './exec-runner.js';
 import { downloadFiles, makeDirectory, type TransferHelper, uploadFiles } from './file-transfer.js';
@@ -47,7 +47,7 @@ import { mustRun } from './host-tools.js';
 import { containerHolder, snapshotHolder } from './layer-store.js';
 import { PortRelay } from './port-relay.js';
 import { prebuiltSupported } from './prebuilt-sandbox.js';
-import { continueAll, processesIn, stopAll } from './process-scan.js';
+import { continueAll, isGoneOrZombie, processesIn, stopAll } from './process-scan.js';
 import { type ContainerRecord, currentOwner, type RootImage, type SnapshotRecord, writeJsonAtomic } from './records.js';
 import type { Sandbox, SandboxPlacement, SandboxSlot } from './sandbox-launch.js';
 import { isSnapshotId, newSnapshotId } from './snapshot-ids.js';

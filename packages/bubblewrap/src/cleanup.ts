@@ -1,10 +1,10 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { processStartTime } from '@snapbox/core';
 import { removeCgroupDirs, removeCgroupDirsSync, sleepSync } from './cgroup-driver.js';
 import type { TreeTools } from './host-tools.js';
 import { containerHolder, type LayerStore } from './layer-store.js';
-import { killOrphanedSandboxes } from './process-scan.js';
+import { isGoneOrZombie, killOrphanedSandboxes } from './process-scan.js';
 import { type ContainerRecord, readJson } from './records.js';
 import { sessionPrefix } from './store-layout.js';
 
@@ -24,17 +24,6 @@ function sameProcess(pid: number, startedAt: number | undefined): boolean {
   const now = processStartTime(pid);
   if (now === undefined) return false;
   return startedAt === undefined || Math.abs(now - startedAt) < 1000;
-}
-
-/** True once `pid` has exited (a zombie has released its namespaces and mounts already). */
-export function isGoneOrZombie(pid: number): boolean {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = text.charAt(text.lastIndexOf(')') + 2);
-    return state === 'Z' || state === 'X';
-  } catch {
-    return true;
-  }
 }
 
 /**

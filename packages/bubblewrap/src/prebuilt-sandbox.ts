@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { SnapboxError } from '@snapbox/core';
 import { type CgroupHandle, removeCgroupDirsSync } from './cgroup-driver.js';
 import { helperEnvironment, hostBinary } from './host-binaries.js';
-import { killWithChildren, pidNamespaceOf } from './process-scan.js';
+import { killWithChildren, pidNamespaceOf, signalQuietly } from './process-scan.js';
 import {
   exitFailure,
   idMapFailure,
@@ -283,13 +283,7 @@ export class PrebuiltSandbox implements SandboxSlot {
     const monitor = this.process.pid;
     if (monitor !== undefined && this.#knownInitPid === undefined) killWithChildren(monitor);
     else this.process.kill('SIGKILL');
-    const kill = (pid: number) => {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // Gone already.
-      }
-    };
+    const kill = (pid: number) => signalQuietly([pid], 'SIGKILL');
     if (this.#knownInitPid !== undefined) kill(this.#knownInitPid);
     else this.#initPid.then(kill, () => undefined);
     for (const stream of [this.process.stdin, this.process.stderr, this.process.stdio[3]]) stream?.destroy();

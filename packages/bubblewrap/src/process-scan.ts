@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { execMarkerVariable } from '@snapbox/core';
+import { execMarkerVariable, readProcessStat } from '@snapbox/core';
 
 /**
  * Finding a sandbox's processes from the host, by their pid namespace (`/proc/<pid>/ns/pid`).
@@ -22,19 +22,15 @@ export function processesIn(namespace: string): number[] {
   for (const name of readdirSync('/proc')) {
     const pid = Number(name);
     if (!Number.isInteger(pid)) continue;
-    if (pidNamespaceOf(pid) === namespace && !isZombie(pid)) found.push(pid);
+    if (pidNamespaceOf(pid) === namespace && !isGoneOrZombie(pid)) found.push(pid);
   }
   return found;
 }
 
-function isZombie(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.charAt(stat.lastIndexOf(')') + 2);
-    return state === 'Z' || state === 'X';
-  } catch {
-    return true;
-  }
+/** True once `pid` has exited (a zombie has released its namespaces and mounts already). */
+export function isGoneOrZombie(pid: number): boolean {
+  const state = readProcessStat(pid)?.state;
+  return state === undefined || state === 'Z' || state === 'X';
 }
 
 function carriesMarker(pid: number, entry: Buffer): boolean {
@@ -55,7 +51,8 @@ function carriesMarker(pid: number, entry: Buffer): boolean {
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function signal(pids: readonly number[], name: NodeJS.Signals): void {
+/** Sends `name` to each of `pids`, skipping those already gone. */
+export function signalQuietly(pids: readonly number[], name: NodeJS.Signals): void {
   for (const pid of pids) {
     try {
       process.kill(pid, name);
@@ -75,8 +72,8 @@ export async function killMarkedProcesses(namespace: string, marker: string): Pr
   for (let round = 0; round < 20; round++) {
     const found = processesIn(namespace).filter((pid) => carriesMarker(pid, entry));
     if (found.length === 0) return true;
-    signal(found, 'SIGSTOP');
-    signal(found, 'SIGKILL');
+    signalQuietly(found, 'SIGSTOP');
+    signalQuietly(found, 'SIGKILL');
     await delay(round < 3 ? 5 : 25);
   }
   return false;
@@ -91,7 +88,7 @@ export function stopAll(namespace: string, init: number): number[] {
   for (let round = 0; round < 20; round++) {
     const fresh = processesIn(namespace).filter((pid) => pid !== init && !stopped.has(pid));
     if (fresh.length === 0) break;
-    signal(fresh, 'SIGSTOP');
+    signalQuietly(fresh, 'SIGSTOP');
     for (const pid of fresh) stopped.add(pid);
   }
   return [...stopped];
@@ -99,7 +96,7 @@ export function stopAll(namespace: string, init: number): number[] {
 
 /** Continues what {@link stopAll} stopped. */
 export function continueAll(pids: readonly number[]): void {
-  signal(pids, 'SIGCONT');
+  signalQuietly(pids, 'SIGCONT');
 }
 
 /**
@@ -125,7 +122,7 @@ export function killOrphanedSandboxes(storeRoot: string): number[] {
     const parent = parentOf(pid);
     const parentArgv = parent === undefined ? undefined : commandLine(parent);
     if (parentArgv !== undefined && parentArgv.join('\0') === argv.join('\0')) continue;
-    if (isZombie(pid)) continue;
+    if (isGoneOrZombie(pid)) continue;
     try {
       process.kill(pid, 'SIGKILL');
       killed.push(pid);
@@ -157,12 +154,7 @@ function isNamespaceInit(pid: number): boolean {
 }
 
 function parentOf(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch {
-    return undefined;
-  }
+  return readProcessStat(pid)?.parent;
 }
 
 /**
@@ -171,14 +163,7 @@ function parentOf(pid: number): number | undefined {
  * for it forever (see {@link killOrphanedSandboxes}); this ends that child with it.
  */
 export function killWithChildren(pid: number): void {
-  const signal = (target: number, name: NodeJS.Signals) => {
-    try {
-      process.kill(target, name);
-    } catch {
-      // Gone already.
-    }
-  };
-  signal(pid, 'SIGSTOP');
+  signalQuietly([pid], 'SIGSTOP');
   let children: number[] = [];
   try {
     children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
@@ -188,6 +173,5 @@ export function killWithChildren(pid: number): void {
   } catch {
     // Gone, or the kernel does not list children: the sweeps end what is left.
   }
-  for (const child of children) signal(child, 'SIGKILL');
-  signal(pid, 'SIGKILL');
+  signalQuietly([...children, pid], 'SIGKILL');
 }

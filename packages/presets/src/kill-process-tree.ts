@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
+import { readProcessStat } from '@snapbox/core';
 
 /** Parent of every process on this machine, from /proc (Linux) or `ps` (macOS, BSD). */
 function parentMap(): Map<number, number> {
@@ -7,14 +8,9 @@ function parentMap(): Map<number, number> {
   try {
     for (const entry of readdirSync('/proc')) {
       if (!/^\d+$/.test(entry)) continue;
-      try {
-        // `pid (comm) state ppid ...`; comm may hold spaces and parentheses, so parse from the last `)`.
-        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-        parents.set(Number(entry), ppid);
-      } catch {
-        // The process ended while we looked.
-      }
+      // Undefined when the process ended while we looked.
+      const parent = readProcessStat(Number(entry))?.parent;
+      if (parent !== undefined) parents.set(Number(entry), parent);
     }
     if (parents.size > 0) return parents;
   } catch {

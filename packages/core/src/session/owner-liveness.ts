@@ -33,23 +33,48 @@ export function ownerLiveness(owner: OwnerRecord): 'alive' | 'dead' | 'unknown' 
   return Math.abs(started - owner.processStartedAt) <= 5_000 ? 'alive' : 'dead';
 }
 
+/** What `/proc/<pid>/stat` says of a process that the callers here need. */
+export interface ProcessStat {
+  /** One letter: `R` running, `S` sleeping, `T` stopped, `Z` zombie, `X` dead, … */
+  state: string;
+  /** The parent's pid. */
+  parent: number;
+  /** When it started, in clock ticks since boot. */
+  startTicks: number;
+}
+
+/**
+ * A process's state, parent and start from /proc (Linux); undefined once it is gone, or where
+ * there is no /proc.
+ */
+export function readProcessStat(pid: number): ProcessStat | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // `pid (comm) state ppid …`: the command name may hold spaces and parentheses, so the fields
+  // are counted from the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { state: fields[0] ?? '', parent: Number(fields[1]), startTicks: Number(fields[19]) };
+}
+
 let bootTimeMs: number | undefined;
 
 /** The start time of `pid` in ms since the epoch, from /proc (Linux); undefined elsewhere. */
 export function processStartTime(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const startTicks = Number(fields[19]);
-    if (bootTimeMs === undefined) {
+  const stat = readProcessStat(pid);
+  if (stat === undefined) return undefined;
+  if (bootTimeMs === undefined) {
+    try {
       const btime = /^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'));
       if (btime === null) return undefined;
       bootTimeMs = Number(btime[1]) * 1000;
+    } catch {
+      return undefined;
     }
-    // USER_HZ is 100 on every Linux architecture Node supports.
-    return bootTimeMs + (startTicks / 100) * 1000;
-  } catch {
-    return undefined;
   }
+  // USER_HZ is 100 on every Linux architecture Node supports.
+  return bootTimeMs + (stat.startTicks / 100) * 1000;
 }
