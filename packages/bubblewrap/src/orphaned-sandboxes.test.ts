@@ -59,12 +59,13 @@ function bwrapsOf(root: string): number[] {
     .sort();
 }
 
+/** Waits for `check`, at most 30 s: a loaded CI machine took more than 5 s to start the stand-ins once. */
 async function until(check: () => boolean): Promise<void> {
-  for (let waited = 0; !check() && waited < 5000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+  for (let waited = 0; !check() && waited < 30_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
 }
 
 describe('orphaned sandboxes', () => {
-  it("kills a store's sandbox init whose parent is not its bwrap, and nothing else", async () => {
+  it("kills a store's sandbox init whose parent is not its bwrap, and nothing else", { timeout: 120_000 }, async () => {
     // A live sandbox: bwrap's monitor and, in a new pid namespace, its init (which runs sleep).
     const live = run([
       'bwrap',
