@@ -89,6 +89,21 @@ sub flush_node {
   }
 }
 
+# In a built-in's child (a copy of the relay that runs on): closes every pipe of the relay's
+# children, and the child's own originals of its stdio, through Perl before the rest (pidfds) by
+# number. PerlIO counts the handles open on each fd number and closes the number only when the
+# last goes: a handle copied from the relay and left open here over a number closed underneath it
+# would count against the next pipe to get that number, whose close would then leave it open (an
+# agent's command whose output never ends).
+sub forget_relay_fds {
+  my ($for_child, @started) = @_;
+  for my $kid (values %kids) { close($_) for grep { defined } ($kid->{in}, $kid->{err}, values %{$kid->{out}}); }
+  close($_) for grep { defined && $_ != \*STDOUT } (@$for_child, @started);
+  %kids = ();
+  %pid_id = ();
+  close_extra_fds($trace ? fileno($trace) : ());
+}
+
 sub close_extra_fds {
   my %keep = map { $_ => 1 } (0, 1, 2, @_);
   opendir(my $dir, '/proc/self/fd') or return;
@@ -162,9 +177,8 @@ $builtins{agent} = sub {
   chdir('/');
   $agent = 1;
   $SIG{CHLD} = sub { };
-  # This copy of the relay starts afresh: the relay's children are not its own.
-  %kids = ();
-  %pid_id = ();
+  # This copy of the relay starts afresh: the relay's children are not its own (forget_relay_fds
+  # closed their pipes), nor are the frames it had not sent.
   @to_node = ();
   $to_node_bytes = 0;
   $from_node = '';
@@ -240,7 +254,7 @@ sub start_child {
     POSIX::close($_) for @high;
     # A built-in runs on in this copy of the relay: it must not hold other children's pipes (nor
     # its started-pipe: it has started).
-    close_extra_fds($trace ? fileno($trace) : ()) if $builtin;
+    forget_relay_fds(\@for_child, $err_r, $err_w) if $builtin;
     for my $file (@$cgroups) {
       my $ok = open(my $procs, '>', $file);
       $ok = syswrite($procs, "$$") if $ok;

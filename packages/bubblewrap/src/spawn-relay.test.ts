@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +8,7 @@ import { SnapboxError } from '@snapbox/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createBubblewrapFactory } from './index.js';
 import { prebuiltSupported } from './prebuilt-sandbox.js';
-import { spawnerKind, spawnHost } from './spawner.js';
+import { type HostChild, spawnerKind, spawnHost, startAgent } from './spawner.js';
 import { syscallNumbers } from './syscall-numbers.js';
 import { testStateDir, tinyImage } from './test-support/fixtures.js';
 
@@ -145,6 +146,108 @@ describe('the relay under a slow reader', () => {
     stdout.resume();
     await new Promise((resolve) => child.once('close', resolve));
     expect(received).toBe(size);
+  });
+});
+
+/** Resolves with 'closed' once the process and its pipes have ended, or 'stuck' after `ms`. */
+function settled(child: HostChild, ms: number): Promise<'closed' | 'stuck'> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve('stuck'), ms);
+    const done = () => {
+      clearTimeout(timer);
+      resolve('closed');
+    };
+    child.once('close', done);
+    child.once('error', done);
+  });
+}
+
+describe('agents under load', () => {
+  // Agents are forked from the relay while other agents run. A fork once carried the relay's
+  // handles of those agents' pipes into the new agent, where PerlIO still counted them: a command
+  // of the new agent whose pipe got such an fd number never reached the end of its output (its
+  // pipe's write end stayed open in the agent). Seen as a file transfer that waited forever, and
+  // as commands that took their exit's drain grace. The agents here join no namespace (their
+  // "sandbox" is this process), so only the relay and the agents are tested.
+  it('4 agents × 40 commands, 6 at a time each (uploads, downloads, small execs): every output arrives whole and ends', {
+    timeout: 240_000,
+  }, async () => {
+    const problems: string[] = [];
+    const env = { PATH: '/usr/bin:/bin' };
+    await Promise.all(
+      Array.from({ length: 4 }, async (_, agentIndex) => {
+        const agent = startAgent({
+          initPid: process.pid,
+          syscallNumbers: syscallNumbers[process.arch] as string,
+          cgroupProcs: [],
+          confinement: undefined,
+        });
+        if (agent === undefined) throw new Error('no spawn relay');
+        await agent.joined(process.pid, () => undefined);
+        let next = 0;
+        const one = async (n: number): Promise<void> => {
+          const what = `agent ${agentIndex} command ${n}`;
+          // Mostly small; every fifth a few MiB (through the relay's flow control).
+          const size = n % 5 === 0 ? 2_000_000 + n * 1000 : 1000 + n * 300;
+          if (n % 3 === 0) {
+            const data = randomBytes(size);
+            const child = agent.spawn({ argv: ['sh', '-c', 'sha1sum >&2'], env, stdio: ['pipe', 'ignore', 'pipe'] });
+            let stderr = '';
+            child.stderr?.on('data', (chunk: Buffer) => {
+              stderr += chunk.toString();
+            });
+            child.stdin?.end(data);
+            const how = await settled(child, 20_000);
+            const sum = createHash('sha1').update(data).digest('hex');
+            if (how !== 'closed' || !stderr.startsWith(sum)) problems.push(`${what} (upload): ${how}, ${stderr}`);
+          } else if (n % 3 === 1) {
+            const child = agent.spawn({
+              argv: ['sh', '-c', `head -c ${size} /dev/zero; echo end >&2`],
+              env,
+              stdio: ['ignore', 'pipe', 'pipe'],
+            });
+            let received = 0;
+            let stderr = '';
+            child.stdout?.on('data', (chunk: Buffer) => {
+              received += chunk.length;
+            });
+            child.stderr?.on('data', (chunk: Buffer) => {
+              stderr += chunk.toString();
+            });
+            const how = await settled(child, 20_000);
+            if (how !== 'closed' || received !== size || stderr !== 'end\n') {
+              problems.push(`${what} (download): ${how}, ${received} of ${size} bytes, ${stderr}`);
+            }
+          } else {
+            const child = agent.spawn({
+              argv: ['sh', '-c', 'echo out; echo err >&2'],
+              env,
+              stdio: ['pipe', 'pipe', 'pipe'],
+            });
+            let stdout = '';
+            let stderr = '';
+            child.stdout?.on('data', (chunk: Buffer) => {
+              stdout += chunk.toString();
+            });
+            child.stderr?.on('data', (chunk: Buffer) => {
+              stderr += chunk.toString();
+            });
+            child.stdin?.end();
+            const how = await settled(child, 20_000);
+            if (how !== 'closed' || stdout !== 'out\n' || stderr !== 'err\n') {
+              problems.push(`${what} (exec): ${how}, ${stdout}, ${stderr}`);
+            }
+          }
+        };
+        await Promise.all(
+          Array.from({ length: 6 }, async () => {
+            while (next < 40) await one(next++);
+          }),
+        );
+        agent.kill();
+      }),
+    );
+    expect(problems).toEqual([]);
   });
 });
 
