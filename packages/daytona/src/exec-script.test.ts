@@ -1,4 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,11 +8,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildExecScript, buildKillScript } from './exec-script.js';
 
 // The scripts are what a Daytona session shell runs; here a local `sh` runs them, so their
-// quoting, env, workdir and kill behaviour are checked for real.
+// quoting, env, workdir and kill behaviour are checked for real. With an empty HOME: the login
+// shell they start (`bash -lc`) must not read this machine's user files (a ~/.bashrc running
+// pyenv once waited a minute here on a stale lock), which are no part of what is tested.
+const emptyHome = mkdtempSync(join(tmpdir(), 'snapbox-daytona-home-'));
+afterAll(() => rmSync(emptyHome, { recursive: true, force: true }));
+const localEnv = { ...process.env, HOME: emptyHome };
+
 function runLocally(script: string): { stdout: string; status: number } {
   try {
     return {
-      stdout: execFileSync('sh', ['-c', script], { encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] }),
+      stdout: execFileSync('sh', ['-c', script], {
+        encoding: 'utf8',
+        stdio: ['pipe', 'pipe', 'pipe'],
+        env: localEnv,
+      }),
       status: 0,
     };
   } catch (error) {
@@ -83,7 +94,7 @@ describe('buildKillScript', () => {
       env: {},
       marker,
     });
-    const tree = spawn('sh', ['-c', script], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const tree = spawn('sh', ['-c', script], { stdio: ['ignore', 'pipe', 'ignore'], env: localEnv });
     const bystander = spawn('sleep', ['60'], { stdio: 'ignore' });
     const setsidPid = await new Promise<number>((resolve) =>
       tree.stdout.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim()))),
