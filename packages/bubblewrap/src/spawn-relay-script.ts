@@ -45,7 +45,6 @@ use warnings;
 use POSIX ();
 use Fcntl qw(F_GETFL F_SETFL F_DUPFD O_NONBLOCK);
 use Errno qw(EAGAIN EINTR EINVAL);
-use Time::HiRes ();
 
 $SIG{PIPE} = 'IGNORE';
 # With a handler (not the default), select is interrupted when a child exits; pidfds (below)
@@ -66,9 +65,18 @@ my $out_cap = 4 * 1024 * 1024;
 # Output is read in pieces small enough that a frame stays under 4 KiB.
 my $piece = 4000;
 # SNAPBOX_BWRAP_RELAY_TRACE (a file): every frame in and out and every pipe event, for debugging.
+# Time::HiRes is loaded only then, and only if there: it is not in Debian's perl-base, which is all
+# the relay may assume.
 my $trace;
-if (length($ENV{SNAPBOX_BWRAP_RELAY_TRACE} // '')) { open($trace, '>>', $ENV{SNAPBOX_BWRAP_RELAY_TRACE}) or undef $trace; }
-sub trace { return unless $trace; my $line = sprintf("%.6f %d%s %s\n", Time::HiRes::time(), $$, $agent ? 'a' : 'r', join(' ', @_)); syswrite($trace, $line); }
+if (length($ENV{SNAPBOX_BWRAP_RELAY_TRACE} // '')) {
+  open($trace, '>>', $ENV{SNAPBOX_BWRAP_RELAY_TRACE}) or undef $trace;
+  eval { require Time::HiRes; 1 };
+}
+sub trace {
+  return unless $trace;
+  my $now = defined &Time::HiRes::time ? Time::HiRes::time() : time();
+  syswrite($trace, sprintf("%.6f %d%s %s\n", $now, $$, $agent ? 'a' : 'r', join(' ', @_)));
+}
 
 sub emit {
   my ($type, $id, $a, $data) = @_;

@@ -8,6 +8,7 @@ import { SnapboxError } from '@snapbox/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createBubblewrapFactory } from './index.js';
 import { prebuiltSupported } from './prebuilt-sandbox.js';
+import { spawnRelayScript } from './spawn-relay-script.js';
 import { type HostChild, spawnerKind, spawnHost, startAgent } from './spawner.js';
 import { syscallNumbers } from './syscall-numbers.js';
 import { testStateDir, tinyImage } from './test-support/fixtures.js';
@@ -97,6 +98,28 @@ describe('the spawn relay', () => {
     // The rest of this package's tests run this path; fallback.test.ts runs the other.
     expect(spawnerKind()).toBe('relay');
     expect(prebuiltSupported()).toBe(true);
+  });
+
+  it("needs no Perl module beyond Debian's perl-base (the essential package), tracing included", () => {
+    // The relay runs with @INC cut down to perl-base's folder, its stdin empty: it starts, sees
+    // its owner gone and exits 0. A module it loaded from elsewhere would fail it at compile time
+    // (`use`) or when tracing (`require`).
+    const dir = mkdtempSync(join(tmpdir(), 'snapbox-perl-base-'));
+    try {
+      const onlyPerlBase =
+        'BEGIN { @INC = grep { m{/perl-base$} } @INC; die "no perl-base folder in \\@INC\\n" unless @INC }';
+      const traceFile = join(dir, 'trace.log');
+      // One request (run `true`), then the end of stdin.
+      const payload = ['R', '1', 'iii', '', '', '0', '0', 'true'].join('\0');
+      execFileSync('perl', ['-e', onlyPerlBase, '-e', spawnRelayScript], {
+        input: `${Buffer.byteLength(payload)}\n${payload}`,
+        env: { PATH: process.env.PATH, SNAPBOX_BWRAP_RELAY_TRACE: traceFile },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      expect(readFileSync(traceFile, 'utf8')).toMatch(/^\d+(\.\d+)? \d+r got R 1\n/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('has the kernel numbers of its syscalls for every architecture it claims', () => {
