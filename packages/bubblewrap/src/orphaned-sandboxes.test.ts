@@ -23,9 +23,19 @@ afterAll(() => {
   rmSync(other, { recursive: true, force: true });
 });
 
+/** What became of each process started here, for a failure's message. */
+const fates: string[] = [];
+
 function run(argv: string[]): ChildProcess {
-  const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['pipe', 'ignore', 'ignore'] });
+  const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['pipe', 'ignore', 'pipe'] });
   started.push(child);
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  child.once('exit', (code, signal) =>
+    fates.push(`${argv[0]} (pid ${child.pid}) ended: ${signal ?? `exit ${code}`} ${stderr.trim()}`),
+  );
   return child;
 }
 
@@ -59,7 +69,21 @@ function bwrapsOf(root: string): number[] {
     .sort();
 }
 
-/** Waits for `check`, at most 30 s: a loaded CI machine took more than 5 s to start the stand-ins once. */
+/** Waits for `check`, at most 30 s. */
+/** The command lines of the children of every bwrap process of `root`. */
+function commandsIn(root: string): string[] {
+  return bwrapsOf(root).flatMap((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+        .split(' ')
+        .filter((entry) => /^\d+$/.test(entry))
+        .map((child) => readFileSync(`/proc/${child}/cmdline`, 'utf8').replace(/\0$/, '').split('\0').join(' '));
+    } catch {
+      return [];
+    }
+  });
+}
+
 async function until(check: () => boolean): Promise<void> {
   for (let waited = 0; !check() && waited < 30_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
 }
@@ -83,7 +107,10 @@ describe('orphaned sandboxes', () => {
       'sleep',
       '100',
     ]);
-    await until(() => bwrapsOf(store).length === 2);
+    // Settled once its command runs: until then bwrap's init has a third bwrap process, its
+    // child on the way to exec `sleep`.
+    const runsSleep = () => commandsIn(store).includes('sleep 100');
+    await until(() => runsSleep() && bwrapsOf(store).length === 2);
     const liveOnes = bwrapsOf(store);
     expect(liveOnes, 'the live sandbox has a monitor and an init').toHaveLength(2);
     expect(liveOnes).toContain(live.pid);
@@ -92,7 +119,7 @@ describe('orphaned sandboxes', () => {
     orphanedInit(other);
     await until(() => bwrapsOf(store).length === 3 && bwrapsOf(other).length === 1);
     const orphan = bwrapsOf(store).filter((pid) => !liveOnes.includes(pid));
-    expect(orphan).toHaveLength(1);
+    expect(orphan, `the stand-in in the store; so far: ${fates.join('; ') || 'nothing ended'}`).toHaveLength(1);
     const elsewhere = bwrapsOf(other);
     expect(elsewhere).toHaveLength(1);
 
