@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { killOrphanedSandboxes } from './process-scan.js';
+import { childrenOf, killOrphanedSandboxes } from './process-scan.js';
 
 /**
  * The sweep that ends a sandbox's init left waiting by a bwrap parent that died while it set the
@@ -72,16 +72,15 @@ function bwrapsOf(root: string): number[] {
 /** Waits for `check`, at most 30 s. */
 /** The command lines of the children of every bwrap process of `root`. */
 function commandsIn(root: string): string[] {
-  return bwrapsOf(root).flatMap((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
-        .split(' ')
-        .filter((entry) => /^\d+$/.test(entry))
-        .map((child) => readFileSync(`/proc/${child}/cmdline`, 'utf8').replace(/\0$/, '').split('\0').join(' '));
-    } catch {
-      return [];
-    }
-  });
+  return bwrapsOf(root)
+    .flatMap(childrenOf)
+    .flatMap((child) => {
+      try {
+        return [readFileSync(`/proc/${child}/cmdline`, 'utf8').replace(/\0$/, '').split('\0').join(' ')];
+      } catch {
+        return [];
+      }
+    });
 }
 
 async function until(check: () => boolean): Promise<void> {

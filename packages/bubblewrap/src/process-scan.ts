@@ -164,14 +164,18 @@ function parentOf(pid: number): number | undefined {
  */
 export function killWithChildren(pid: number): void {
   signalQuietly([pid], 'SIGSTOP');
-  let children: number[] = [];
+  // None when it is gone, or the kernel does not list children: the sweeps end what is left.
+  signalQuietly([...childrenOf(pid), pid], 'SIGKILL');
+}
+
+/** The pids of `pid`'s children (its main thread's); empty once it is gone. */
+export function childrenOf(pid: number): number[] {
   try {
-    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
       .split(' ')
       .filter((entry) => /^\d+$/.test(entry))
       .map(Number);
   } catch {
-    // Gone, or the kernel does not list children: the sweeps end what is left.
+    return [];
   }
-  signalQuietly([...children, pid], 'SIGKILL');
 }

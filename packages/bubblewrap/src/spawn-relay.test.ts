@@ -185,6 +185,13 @@ function settled(child: HostChild, ms: number): Promise<'closed' | 'stuck'> {
   });
 }
 
+/** Everything `stream` gives from now on, read when called (as latin1: byte for byte). */
+function collect(stream: NodeJS.ReadableStream | null): () => string {
+  const chunks: Buffer[] = [];
+  stream?.on('data', (chunk: Buffer) => chunks.push(chunk));
+  return () => Buffer.concat(chunks).toString('latin1');
+}
+
 describe('agents under load', () => {
   // Agents are forked from the relay while other agents run. A fork once carried the relay's
   // handles of those agents' pipes into the new agent, where PerlIO still counted them: a command
@@ -215,31 +222,22 @@ describe('agents under load', () => {
           if (n % 3 === 0) {
             const data = randomBytes(size);
             const child = agent.spawn({ argv: ['sh', '-c', 'sha1sum >&2'], env, stdio: ['pipe', 'ignore', 'pipe'] });
-            let stderr = '';
-            child.stderr?.on('data', (chunk: Buffer) => {
-              stderr += chunk.toString();
-            });
+            const stderr = collect(child.stderr);
             child.stdin?.end(data);
             const how = await settled(child, 20_000);
             const sum = createHash('sha1').update(data).digest('hex');
-            if (how !== 'closed' || !stderr.startsWith(sum)) problems.push(`${what} (upload): ${how}, ${stderr}`);
+            if (how !== 'closed' || !stderr().startsWith(sum)) problems.push(`${what} (upload): ${how}, ${stderr()}`);
           } else if (n % 3 === 1) {
             const child = agent.spawn({
               argv: ['sh', '-c', `head -c ${size} /dev/zero; echo end >&2`],
               env,
               stdio: ['ignore', 'pipe', 'pipe'],
             });
-            let received = 0;
-            let stderr = '';
-            child.stdout?.on('data', (chunk: Buffer) => {
-              received += chunk.length;
-            });
-            child.stderr?.on('data', (chunk: Buffer) => {
-              stderr += chunk.toString();
-            });
+            const [stdout, stderr] = [collect(child.stdout), collect(child.stderr)];
             const how = await settled(child, 20_000);
-            if (how !== 'closed' || received !== size || stderr !== 'end\n') {
-              problems.push(`${what} (download): ${how}, ${received} of ${size} bytes, ${stderr}`);
+            const received = stdout().length;
+            if (how !== 'closed' || received !== size || stderr() !== 'end\n') {
+              problems.push(`${what} (download): ${how}, ${received} of ${size} bytes, ${stderr()}`);
             }
           } else {
             const child = agent.spawn({
@@ -247,18 +245,11 @@ describe('agents under load', () => {
               env,
               stdio: ['pipe', 'pipe', 'pipe'],
             });
-            let stdout = '';
-            let stderr = '';
-            child.stdout?.on('data', (chunk: Buffer) => {
-              stdout += chunk.toString();
-            });
-            child.stderr?.on('data', (chunk: Buffer) => {
-              stderr += chunk.toString();
-            });
+            const [stdout, stderr] = [collect(child.stdout), collect(child.stderr)];
             child.stdin?.end();
             const how = await settled(child, 20_000);
-            if (how !== 'closed' || stdout !== 'out\n' || stderr !== 'err\n') {
-              problems.push(`${what} (exec): ${how}, ${stdout}, ${stderr}`);
+            if (how !== 'closed' || stdout() !== 'out\n' || stderr() !== 'err\n') {
+              problems.push(`${what} (exec): ${how}, ${stdout()}, ${stderr()}`);
             }
           }
         };
