@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { childrenOf, killOrphanedSandboxes } from './process-scan.js';
+import { childrenOf, killOrphanedSandboxes, signalQuietly } from './process-scan.js';
 
 /**
  * The sweep that ends a sandbox's init left waiting by a bwrap parent that died while it set the
@@ -18,6 +18,8 @@ const other = mkdtempSync(join(tmpdir(), 'snapbox-bwrap-orphans-other-'));
 const started: ChildProcess[] = [];
 
 afterAll(() => {
+  // The stand-ins first: killing `unshare` would leave its child running.
+  signalQuietly(started.flatMap((child) => (child.pid === undefined ? [] : childrenOf(child.pid))), 'SIGKILL');
   for (const child of started) child.kill('SIGKILL');
   rmSync(store, { recursive: true, force: true });
   rmSync(other, { recursive: true, force: true });
@@ -39,7 +41,15 @@ function run(argv: string[]): ChildProcess {
   return child;
 }
 
-/** A stand-in init: pid 1 of its own pid namespace, named bwrap, binding `root`. */
+/**
+ * A stand-in init: pid 1 of its own pid namespace, named bwrap, binding `root`.
+ *
+ * Both shells run with `--norc`. Node gives a child a socket for its stdin, and `bash -c` with a
+ * socket for stdin and no SHLVL (turbo passes none) takes itself for a remote shell and reads
+ * `~/.bashrc`. A `~/.bashrc` that runs `pyenv init` takes pyenv's rehash lock; the sweep killing
+ * the stand-in in the middle of it left the lock behind, and every later such shell on the
+ * machine, this test's next run among them, waited a minute for it.
+ */
 function orphanedInit(root: string): ChildProcess {
   return run([
     'unshare',
@@ -47,8 +57,9 @@ function orphanedInit(root: string): ChildProcess {
     '--fork',
     '--',
     'bash',
+    '--norc',
     '-c',
-    'exec -a /usr/bin/bwrap bash -c "read -r line" bash --bind "$0" /.snapbox-store',
+    'exec -a /usr/bin/bwrap bash --norc -c "read -r line" bash --bind "$0" /.snapbox-store',
     root,
   ]);
 }
@@ -69,7 +80,6 @@ function bwrapsOf(root: string): number[] {
     .sort();
 }
 
-/** Waits for `check`, at most 30 s. */
 /** The command lines of the children of every bwrap process of `root`. */
 function commandsIn(root: string): string[] {
   return bwrapsOf(root)
@@ -83,6 +93,7 @@ function commandsIn(root: string): string[] {
     });
 }
 
+/** Waits for `check`, at most 30 s. */
 async function until(check: () => boolean): Promise<void> {
   for (let waited = 0; !check() && waited < 30_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
 }
