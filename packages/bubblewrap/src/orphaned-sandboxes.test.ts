@@ -19,7 +19,10 @@ const started: ChildProcess[] = [];
 
 afterAll(() => {
   // The stand-ins first: killing `unshare` would leave its child running.
-  signalQuietly(started.flatMap((child) => (child.pid === undefined ? [] : childrenOf(child.pid))), 'SIGKILL');
+  signalQuietly(
+    started.flatMap((child) => (child.pid === undefined ? [] : childrenOf(child.pid))),
+    'SIGKILL',
+  );
   for (const child of started) child.kill('SIGKILL');
   rmSync(store, { recursive: true, force: true });
   rmSync(other, { recursive: true, force: true });
