@@ -88,7 +88,9 @@ describe('package READMEs', () => {
         const env = example.fixture === undefined ? {} : await fixtures[example.fixture]?.(cwd);
         if (env === undefined) throw new Error(`unknown fixture ${example.fixture}`);
         const script = join(generated, 'dist', `${fileOf(example)}.js`);
-        const run = spawnNode(script, [], { cwd, env: { ...process.env, ...env, IMAGE: tinyImage } });
+        // TMPDIR too: what an example puts in the temporary folder (as the Docker README's does)
+        // goes with the folder below.
+        const run = spawnNode(script, [], { cwd, env: { ...process.env, ...env, IMAGE: tinyImage, TMPDIR: cwd } });
         const { code, stdout, stderr } = await run.ended;
         expect(code, `exit code; stderr:\n${stderr}\nstdout:\n${stdout}`).toBe(0);
         if (example.expectedOutput !== undefined) expect(stdout).toBe(example.expectedOutput);

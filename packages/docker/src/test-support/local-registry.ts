@@ -16,8 +16,8 @@ export interface BlobRequest {
 
 /**
  * A minimal registry (the read side of the Distribution API v2) on loopback, serving one image
- * taken from the engine with `docker save` plus a layer of random bytes made here (the engine has
- * the saved layers already and would not download them), so that pulls run for real without any
+ * taken from the engine with `docker save` plus a layer of random bytes made here (a layer no
+ * engine has, whatever it learned from earlier pulls), so that pulls run for real without any
  * registry on the network. Layers are sent at `bytesPerSecond`, slow enough to cancel a pull half
  * way. The engine treats a registry on 127.0.0.1 as insecure (plain HTTP) by default.
  */
@@ -29,8 +29,12 @@ export async function startLocalRegistry(
   host: string;
   /** Every blob request so far. */
   blobRequests: BlobRequest[];
-  /** The compressed size of each layer, in order; the last is the one the engine lacks. */
-  layerSizes: number[];
+  /**
+   * Each layer's digest and compressed size, in order; the last is the random one. The engine
+   * downloads the saved ones too unless an earlier pull from such a registry taught it their
+   * digests: an engine that built the image but never pulled it does not know them.
+   */
+  layers: Array<{ digest: string; size: number }>;
   close(): Promise<void>;
 }> {
   const saved = await readSavedImage(source);
@@ -145,7 +149,7 @@ export async function startLocalRegistry(
   return {
     host: `127.0.0.1:${address.port}`,
     blobRequests,
-    layerSizes: layers.map((layer) => layer.length),
+    layers: layers.map((layer) => ({ digest: sha(layer), size: layer.length })),
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
