@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { childrenOf, killOrphanedSandboxes, signalQuietly } from './process-scan.js';
+import { childrenOf, commandLine, killOrphanedSandboxes, signalQuietly } from './process-scan.js';
 
 /**
  * The sweep that ends a sandbox's init left waiting by a bwrap parent that died while it set the
@@ -72,12 +72,8 @@ function bwrapsOf(root: string): number[] {
   return readdirSync('/proc')
     .filter((name) => /^\d+$/.test(name))
     .filter((name) => {
-      try {
-        const argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
-        return (argv[0] ?? '').endsWith('bwrap') && argv.includes(root);
-      } catch {
-        return false;
-      }
+      const argv = commandLine(Number(name));
+      return argv !== undefined && (argv[0] ?? '').endsWith('bwrap') && argv.includes(root);
     })
     .map(Number)
     .sort();
@@ -87,13 +83,7 @@ function bwrapsOf(root: string): number[] {
 function commandsIn(root: string): string[] {
   return bwrapsOf(root)
     .flatMap(childrenOf)
-    .flatMap((child) => {
-      try {
-        return [readFileSync(`/proc/${child}/cmdline`, 'utf8').replace(/\0$/, '').split('\0').join(' ')];
-      } catch {
-        return [];
-      }
-    });
+    .flatMap((child) => commandLine(child)?.join(' ') ?? []);
 }
 
 /** Waits for `check`, at most 30 s. */

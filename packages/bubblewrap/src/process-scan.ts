@@ -133,7 +133,8 @@ export function killOrphanedSandboxes(storeRoot: string): number[] {
   return killed;
 }
 
-function commandLine(pid: number): string[] | undefined {
+/** The argv of `pid`; undefined once it is gone (or for a kernel thread, which has none). */
+export function commandLine(pid: number): string[] | undefined {
   try {
     const text = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
     return text === '' ? undefined : text.replace(/\0$/, '').split('\0');

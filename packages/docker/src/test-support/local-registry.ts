@@ -47,10 +47,13 @@ export async function startLocalRegistry(
   config.rootfs.diff_ids.push(sha(fresh));
   config.history?.push({ created: new Date().toISOString(), created_by: 'snapbox test: random layer' });
   saved.config = Buffer.from(JSON.stringify(config));
-  const layers = [...saved.layers, fresh].map((layer) => gzipSync(layer));
+  const layers = [...saved.layers, fresh].map((raw) => {
+    const data = gzipSync(raw);
+    return { data, digest: sha(data), size: data.length };
+  });
   const blobs = new Map<string, { data: Buffer; layer: boolean }>();
   blobs.set(sha(saved.config), { data: saved.config, layer: false });
-  for (const layer of layers) blobs.set(sha(layer), { data: layer, layer: true });
+  for (const layer of layers) blobs.set(layer.digest, { data: layer.data, layer: true });
   const manifest = Buffer.from(
     JSON.stringify({
       schemaVersion: 2,
@@ -62,8 +65,8 @@ export async function startLocalRegistry(
       },
       layers: layers.map((layer) => ({
         mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
-        size: layer.length,
-        digest: sha(layer),
+        size: layer.size,
+        digest: layer.digest,
       })),
     }),
   );
@@ -149,7 +152,7 @@ export async function startLocalRegistry(
   return {
     host: `127.0.0.1:${address.port}`,
     blobRequests,
-    layers: layers.map((layer) => ({ digest: sha(layer), size: layer.length })),
+    layers: layers.map(({ digest, size }) => ({ digest, size })),
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
